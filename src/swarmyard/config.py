@@ -1,0 +1,50 @@
+"""Settings, read from ``SWARMYARD_*`` environment variables.
+
+With nothing set Swarmyard runs embedded: SQLite in the data directory and
+the in-process bus, bound to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SWARMYARD_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path.home() / ".swarmyard")
+    # Empty: SQLite at <data_dir>/swarmyard.db. Else e.g. postgresql+asyncpg://host/db.
+    database_url: str = ""
+    # Empty or "memory": the in-process bus. nats://… selects NATS (cluster mode).
+    bus_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8420
+
+    # A real OpenAI-compatible endpoint (Ollama, vLLM, OpenAI…); without it,
+    # agents use the built-in offline model.
+    openai_base_url: str = ""
+    openai_api_key: str = ""
+    model: str = ""
+    # Artificial thinking time of the offline model per call, in milliseconds
+    # (demos and crash-recovery tests want runs that take a while).
+    offline_delay_ms: int = Field(default=0, ge=0, le=600_000)
+
+    worker_concurrency: int = Field(default=200, ge=1, le=100_000)
+    lease_seconds: float = Field(default=30.0, gt=0)
+    run_max_seconds: float = Field(default=1800.0, gt=0)
+    orchestrator_interval: float = Field(default=1.0, gt=0)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'swarmyard.db'}"
+
+    @property
+    def embedded_bus(self) -> bool:
+        return self.bus_url in ("", "memory")

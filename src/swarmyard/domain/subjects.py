@@ -1,0 +1,53 @@
+"""Bus subject names (blueprint §8), the same on NATS and the in-process bus."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DEAD_LETTER_PREFIX",
+    "agent_decision",
+    "agent_help",
+    "board",
+    "heartbeat",
+    "run_control",
+    "run_events",
+    "tasks_ready",
+    "workspace_of",
+]
+
+PREFIX = "swarmyard"
+DEAD_LETTER_PREFIX = f"{PREFIX}.deadletter"
+
+
+def tasks_ready(workspace_id: str, role: str) -> str:
+    """Work queue subject: runs waiting for a worker of `role`."""
+    return f"{PREFIX}.{workspace_id}.tasks.ready.{role}"
+
+
+def run_events(workspace_id: str, run_id: str) -> str:
+    return f"{PREFIX}.{workspace_id}.runs.events.{run_id}"
+
+
+def run_control(workspace_id: str, run_id: str) -> str:
+    """Stop requests and other commands addressed to the worker holding a run."""
+    return f"{PREFIX}.{workspace_id}.runs.control.{run_id}"
+
+
+def board(workspace_id: str) -> str:
+    return f"{PREFIX}.{workspace_id}.board"
+
+
+def heartbeat(agent_id: str) -> str:
+    return f"{PREFIX}.agent.heartbeat.{agent_id}"
+
+
+def agent_help(workspace_id: str) -> str:
+    return f"{PREFIX}.{workspace_id}.agent.help"
+
+
+def agent_decision(workspace_id: str) -> str:
+    return f"{PREFIX}.{workspace_id}.agent.decision"
+
+
+def workspace_of(subject: str) -> str | None:
+    parts = subject.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == PREFIX else None

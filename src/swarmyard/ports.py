@@ -1,0 +1,407 @@
+"""The ports: every boundary between Swarmyard's core and the outside world.
+
+Services and the runtime depend on these Protocols only. Each port has an
+in-memory adapter (embedded mode is those adapters made production-grade)
+and one conformance suite under ``tests/conformance`` that every adapter
+passes.
+
+Store: one `UnitOfWork` is one transaction in one workspace; every
+repository method is scoped by that workspace — there is no way to reach
+another tenant's row through it. Writes that race across processes are
+guarded (slot counters update atomically, tasks carry a version, runs are
+fenced by their attempt number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .domain import (
+    Agent,
+    AgentManifest,
+    Execution,
+    LearningProfile,
+    Project,
+    Run,
+    RunEvent,
+    RunStatus,
+    Schedule,
+    Task,
+    TaskStatus,
+    Workspace,
+)
+
+if TYPE_CHECKING:  # pydantic-ai is heavy; only the worker imports it at run time.
+    from pydantic_ai.messages import ModelMessage, ModelResponse
+
+__all__ = [
+    "AgentRepo",
+    "Bus",
+    "BusMessage",
+    "Consumer",
+    "EventRepo",
+    "IdempotencyRepo",
+    "IdempotentResponse",
+    "LearningRepo",
+    "ManifestRepo",
+    "ModelCall",
+    "ModelClient",
+    "ModelSelector",
+    "OutboxMessage",
+    "OutboxRepo",
+    "Page",
+    "ProjectRepo",
+    "RunRepo",
+    "ScheduleRepo",
+    "Store",
+    "Subscription",
+    "TaskFilter",
+    "TaskRepo",
+    "ToolSpec",
+    "UnitOfWork",
+    "WorkItem",
+]
+
+
+# --------------------------------------------------------------------------- store
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Keyset paging: `after` is the id of the last row of the previous page."""
+
+    limit: int = 50
+    after: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilter:
+    project_id: str | None = None
+    statuses: Sequence[TaskStatus] = ()
+    role: str | None = None  # matches required_role or the assignee's role
+    type: str | None = None
+    parent_id: str | None = None
+    assignee_agent_id: str | None = None
+    text: str | None = None  # case-insensitive substring of title or description
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentResponse:
+    """A stored answer to a mutating request, replayed when its key comes again."""
+
+    key: str
+    request_hash: str
+    status_code: int
+    body: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A bus message written in the same transaction as the state change it announces."""
+
+    id: str  # also the Nats-Msg-Id, so a re-published message is deduplicated
+    workspace_id: str
+    subject: str
+    data: bytes
+    created_at: datetime
+    work_queue: bool = False  # True: enqueue on the durable work queue; False: publish
+
+
+class ProjectRepo(Protocol):
+    async def add(self, project: Project) -> None: ...
+    async def get(self, project_id: str) -> Project:
+        """Raises NotFound."""
+        ...
+    async def list(self, page: Page = Page()) -> list[Project]: ...
+    async def update(self, project: Project) -> None: ...
+    async def delete(self, project_id: str) -> None: ...
+
+
+class ManifestRepo(Protocol):
+    """Custom manifests of this workspace (built-ins come from the catalogue files)."""
+
+    async def add(self, manifest: AgentManifest) -> None:
+        """Raises Conflict if this id and version already exist."""
+        ...
+    async def get(self, manifest_id: str, version: str | None = None) -> AgentManifest | None:
+        """The given version, or the highest one when `version` is None."""
+        ...
+    async def list(self) -> list[AgentManifest]: ...
+
+
+class AgentRepo(Protocol):
+    async def add(self, agent: Agent) -> None: ...
+    async def get(self, agent_id: str) -> Agent:
+        """Raises NotFound."""
+        ...
+    async def list(self, *, role: str | None = None) -> list[Agent]: ...
+    async def update(self, agent: Agent) -> None:
+        """Writes every field but `running` (slot counters move only atomically)."""
+        ...
+    async def delete(self, agent_id: str) -> None: ...
+    async def take_slot(self, agent_id: str) -> bool:
+        """Atomically `running += 1` if a slot is free; False if none is."""
+        ...
+    async def release_slot(self, agent_id: str) -> None:
+        """Atomically `running -= 1` (never below zero)."""
+        ...
+    async def add_usage(self, agent_id: str, *, succeeded: int = 0, failed: int = 0,
+                        tokens_in: int = 0, tokens_out: int = 0, cost_microusd: int = 0,
+                        errors: int = 0) -> None:
+        """Atomically add to the counters."""
+        ...
+
+
+class TaskRepo(Protocol):
+    async def add(self, task: Task) -> None:
+        """Raises Conflict if `origin_key` is already taken."""
+        ...
+    async def get(self, task_id: str) -> Task:
+        """Raises NotFound."""
+        ...
+    async def get_many(self, task_ids: Sequence[str]) -> list[Task]: ...
+    async def by_origin(self, origin_key: str) -> Task | None: ...
+    async def list(self, flt: TaskFilter = TaskFilter(), page: Page = Page()) -> list[Task]:
+        """Newest first."""
+        ...
+    async def update(self, task: Task) -> None:
+        """Saves if `task.version` is still the stored one, then bumps it; else Conflict."""
+        ...
+    async def ready(self, limit: int = 100) -> list[Task]:
+        """Tasks in todo, no assignee, highest priority then oldest first."""
+        ...
+    async def dependants(self, task_id: str) -> list[Task]:
+        """Tasks whose depends_on includes `task_id`."""
+        ...
+    async def counts_by_status(self) -> dict[TaskStatus, int]: ...
+
+
+class RunRepo(Protocol):
+    async def add(self, run: Run) -> None: ...
+    async def get(self, run_id: str) -> Run:
+        """Raises NotFound."""
+        ...
+    async def list(self, *, task_id: str | None = None, statuses: Sequence[RunStatus] = (),
+                   agent_id: str | None = None, page: Page = Page()) -> list[Run]: ...
+    async def claim(self, run_id: str, *, owner: str, now: datetime,
+                    lease_until: datetime) -> Run | None:
+        """Take the run if it is pending, or running with an expired lease.
+
+        Bumps `attempt` (the fencing token) and sets the lease; returns the
+        claimed run, or None if somebody else holds it or it has finished.
+        """
+        ...
+    async def renew(self, run_id: str, *, attempt: int, owner: str, lease_until: datetime) -> bool:
+        """Extend the lease; False when the run was taken over (fenced)."""
+        ...
+    async def save(self, run: Run, *, checkpoint: bytes | None = None) -> None:
+        """Write the run if its stored attempt equals `run.attempt`; else StaleAttempt.
+        A given checkpoint replaces the stored one."""
+        ...
+    async def checkpoint(self, run_id: str) -> bytes | None: ...
+    async def expired(self, now: datetime, limit: int = 100) -> list[Run]:
+        """Running runs whose lease has expired."""
+        ...
+    async def active_count(self, agent_id: str) -> int:
+        """Runs of this agent that hold a slot (pending or running)."""
+        ...
+
+
+class EventRepo(Protocol):
+    async def append(self, events: Sequence[RunEvent]) -> None:
+        """Append; a repeated (run_id, seq) raises Conflict and nothing is written."""
+        ...
+    async def list(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[RunEvent]: ...
+
+
+class LearningRepo(Protocol):
+    async def add_execution(self, execution: Execution) -> None: ...
+    async def executions(self, agent_id: str, *, task_type: str | None = None,
+                         since: datetime | None = None, limit: int = 500) -> list[Execution]:
+        """Newest first; `task_type` None means every type."""
+        ...
+    async def save_profile(self, profile: LearningProfile) -> None:
+        """Insert or replace the (agent, task type) profile."""
+        ...
+    async def profiles(self, agent_ids: Sequence[str],
+                       task_types: Sequence[str] | None = None) -> list[LearningProfile]: ...
+
+
+class ScheduleRepo(Protocol):
+    async def add(self, schedule: Schedule) -> None: ...
+    async def get(self, schedule_id: str) -> Schedule:
+        """Raises NotFound."""
+        ...
+    async def list(self) -> list[Schedule]: ...
+    async def update(self, schedule: Schedule) -> None: ...
+    async def delete(self, schedule_id: str) -> None: ...
+    async def due(self, now: datetime) -> list[Schedule]:
+        """Enabled schedules whose next_run_at <= now."""
+        ...
+
+
+class IdempotencyRepo(Protocol):
+    async def get(self, key: str) -> IdempotentResponse | None: ...
+    async def put(self, response: IdempotentResponse) -> None:
+        """Raises Conflict if the key is already stored."""
+        ...
+
+
+class OutboxRepo(Protocol):
+    async def add(self, message: OutboxMessage) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction in one workspace. Leaving the context without
+    `commit()` rolls back."""
+
+    workspace_id: str
+    projects: ProjectRepo
+    manifests: ManifestRepo
+    agents: AgentRepo
+    tasks: TaskRepo
+    runs: RunRepo
+    events: EventRepo
+    learning: LearningRepo
+    schedules: ScheduleRepo
+    idempotency: IdempotencyRepo
+    outbox: OutboxRepo
+
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+class Store(Protocol):
+    async def migrate(self) -> None:
+        """Bring the schema up to date (runs on every start)."""
+        ...
+    def unit_of_work(self, workspace_id: str) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    async def add_workspace(self, workspace: Workspace) -> None:
+        """Raises Conflict if it exists."""
+        ...
+    async def get_workspace(self, workspace_id: str) -> Workspace:
+        """Raises NotFound."""
+        ...
+    async def list_workspaces(self) -> list[Workspace]: ...
+    async def outbox_pending(self, limit: int = 500) -> list[OutboxMessage]:
+        """Unpublished outbox messages of every workspace, oldest first."""
+        ...
+    async def outbox_done(self, ids: Sequence[str]) -> None: ...
+    async def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- bus
+
+
+@dataclass(frozen=True, slots=True)
+class BusMessage:
+    subject: str
+    data: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    reply: str | None = None
+
+
+class Subscription(Protocol):
+    """Messages matching a subject pattern (``*`` one token, ``>`` the rest)."""
+
+    def __aiter__(self) -> AsyncIterator[BusMessage]: ...
+    async def next(self, timeout: float | None = None) -> BusMessage:
+        """Raises TimeoutError when nothing arrives in time."""
+        ...
+    async def unsubscribe(self) -> None: ...
+
+
+class WorkItem(Protocol):
+    subject: str
+    data: bytes
+    msg_id: str
+    delivery: int  # 1 on the first delivery
+
+    async def ack(self) -> None: ...
+    async def nak(self, delay: float = 0.0) -> None:
+        """Give it back, to be redelivered after `delay` seconds."""
+        ...
+    async def in_progress(self) -> None:
+        """Still working: restart the ack deadline."""
+        ...
+    async def term(self) -> None:
+        """Never redeliver."""
+        ...
+
+
+class Consumer(Protocol):
+    async def fetch(self, batch: int = 1, timeout: float = 1.0) -> list[WorkItem]:
+        """Up to `batch` items; an empty list (never an exception) when none came in time."""
+        ...
+    async def close(self) -> None: ...
+
+
+class Bus(Protocol):
+    async def publish(self, subject: str, data: bytes, *,
+                      headers: dict[str, str] | None = None) -> None:
+        """Fire-and-forget to current subscribers."""
+        ...
+    async def subscribe(self, pattern: str) -> Subscription: ...
+    async def request(self, subject: str, data: bytes, *, timeout: float) -> BusMessage:
+        """Send and wait for one reply; TimeoutError when none comes (or nobody listens)."""
+        ...
+    async def serve(self, subject: str,
+                    handler: Callable[[BusMessage], Awaitable[bytes]]) -> Subscription:
+        """Answer requests on `subject` with `handler`'s bytes."""
+        ...
+    async def enqueue(self, subject: str, data: bytes, *, msg_id: str) -> bool:
+        """Put a message on the durable work queue; False if `msg_id` was seen
+        within the deduplication window."""
+        ...
+    async def consumer(self, durable: str, subjects: Sequence[str], *, ack_wait: float = 30.0,
+                       max_deliver: int = 5) -> Consumer:
+        """A durable pull consumer of work-queue messages on `subjects`
+        (patterns allowed). Each message goes to one consumer of a durable
+        name; unacked ones come back after `ack_wait`; after `max_deliver`
+        deliveries one is moved to ``swarmyard.deadletter.<subject>``."""
+        ...
+    async def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    name: str
+    description: str
+    parameters: dict[str, Any]  # JSON schema of the arguments object
+
+
+@dataclass(slots=True)
+class ModelCall:
+    """Everything a model needs for one THINK step."""
+
+    messages: list[ModelMessage]
+    tools: list[ToolSpec]
+    max_tokens: int | None = None
+    # Context the platform knows; the offline model plays its role from it.
+    role: str = ""
+    task_type: str = ""
+    run_id: str = ""
+
+
+class ModelClient(Protocol):
+    provider: str  # "openai", "offline", …
+    model_name: str
+    offline: bool  # True for the built-in deterministic model: labelled so everywhere
+
+    async def request(self, call: ModelCall) -> ModelResponse:
+        """One model turn; the response carries usage and `model_name`."""
+        ...
+
+
+class ModelSelector(Protocol):
+    """Which model serves a role (the full router with budgets replaces this)."""
+
+    def select(self, role: str, task: Task, manifest: AgentManifest) -> ModelClient: ...
