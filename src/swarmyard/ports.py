@@ -387,8 +387,13 @@ class ModelCall:
     max_tokens: int | None = None
     # Context the platform knows; the offline model plays its role from it.
     role: str = ""
-    task_type: str = ""
     run_id: str = ""
+    task_id: str = ""
+    task_type: str = ""
+    task_title: str = ""
+    task_description: str = ""
+    complexity: str = ""
+    parent_task_id: str | None = None
 
 
 class ModelClient(Protocol):
