@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # pydantic-ai is heavy; only the worker imports it at run tim
 __all__ = [
     "AgentRepo",
     "Bus",
+    "BusClosed",
     "BusMessage",
     "Consumer",
     "EventRepo",
@@ -61,6 +62,9 @@ __all__ = [
     "Subscription",
     "TaskFilter",
     "TaskRepo",
+    "Tool",
+    "ToolContext",
+    "ToolError",
     "ToolSpec",
     "UnitOfWork",
     "WorkItem",
@@ -306,12 +310,18 @@ class BusMessage:
     reply: str | None = None
 
 
+class BusClosed(RuntimeError):
+    """The subscription, consumer or bus was closed."""
+
+
 class Subscription(Protocol):
-    """Messages matching a subject pattern (``*`` one token, ``>`` the rest)."""
+    """Messages matching a subject pattern (``*`` one token, ``>`` the rest),
+    in publish order. After `unsubscribe()` (or the bus's `close()`) iteration
+    ends and queued messages are dropped."""
 
     def __aiter__(self) -> AsyncIterator[BusMessage]: ...
     async def next(self, timeout: float | None = None) -> BusMessage:
-        """Raises TimeoutError when nothing arrives in time."""
+        """Raises TimeoutError when nothing arrives in time, BusClosed once closed."""
         ...
     async def unsubscribe(self) -> None: ...
 
@@ -322,7 +332,9 @@ class WorkItem(Protocol):
     msg_id: str
     delivery: int  # 1 on the first delivery
 
-    async def ack(self) -> None: ...
+    async def ack(self) -> None:
+        """Done: the message leaves the queue (from whichever delivery it came)."""
+        ...
     async def nak(self, delay: float = 0.0) -> None:
         """Give it back, to be redelivered after `delay` seconds."""
         ...
@@ -336,7 +348,8 @@ class WorkItem(Protocol):
 
 class Consumer(Protocol):
     async def fetch(self, batch: int = 1, timeout: float = 1.0) -> list[WorkItem]:
-        """Up to `batch` items; an empty list (never an exception) when none came in time."""
+        """Up to `batch` items, waiting up to `timeout` for the first; an empty
+        list (never an exception) when none came in time. BusClosed once closed."""
         ...
     async def close(self) -> None: ...
 
@@ -352,7 +365,9 @@ class Bus(Protocol):
         ...
     async def serve(self, subject: str,
                     handler: Callable[[BusMessage], Awaitable[bytes]]) -> Subscription:
-        """Answer requests on `subject` with `handler`'s bytes."""
+        """Answer requests on `subject` with `handler`'s bytes. Servers of one
+        subject form a queue group: each request reaches one of them. A handler
+        that raises sends no reply. The result only supports `unsubscribe()`."""
         ...
     async def enqueue(self, subject: str, data: bytes, *, msg_id: str) -> bool:
         """Put a message on the durable work queue; False if `msg_id` was seen
@@ -363,7 +378,10 @@ class Bus(Protocol):
         """A durable pull consumer of work-queue messages on `subjects`
         (patterns allowed). Each message goes to one consumer of a durable
         name; unacked ones come back after `ack_wait`; after `max_deliver`
-        deliveries one is moved to ``swarmyard.deadletter.<subject>``."""
+        deliveries one is moved to ``swarmyard.deadletter.<subject>`` with the
+        headers named in `domain.subjects` (DEADLETTER_*). ValueError when
+        `subjects` overlap another durable's filter (each message belongs to
+        one durable) or `durable` exists with another configuration."""
         ...
     async def close(self) -> None: ...
 
@@ -394,6 +412,29 @@ class ModelCall:
     task_description: str = ""
     complexity: str = ""
     parent_task_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    """Who is calling a tool: tools act inside this workspace and for this run only."""
+
+    workspace_id: str
+    run_id: str
+    task_id: str
+    role: str
+
+
+class Tool(Protocol):
+    """A tool an agent may call. The result is text for the model (JSON for
+    structured answers); a refusal or failure raises `ToolError`."""
+
+    spec: ToolSpec
+
+    async def call(self, args: dict[str, Any], ctx: ToolContext) -> str: ...
+
+
+class ToolError(Exception):
+    """A tool refused or failed; the message goes back to the model."""
 
 
 class ModelClient(Protocol):

@@ -10,8 +10,19 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from .task_types import TASK_TYPES
 
 __all__ = [
     "AgentManifest",
@@ -58,6 +69,21 @@ class ModelTier(StrEnum):
     PREMIUM = "premium"
 
 
+def _known_task_type(value: str) -> str:
+    if value not in TASK_TYPES:
+        raise ValueError(f"unknown task type {value!r}; known types: {', '.join(TASK_TYPES)}")
+    return value
+
+
+def _semver(value: str) -> str:
+    parse_version(value)
+    return value
+
+
+TaskType = Annotated[str, AfterValidator(_known_task_type)]
+Version = Annotated[str, AfterValidator(_semver)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -69,7 +95,7 @@ class Capability(_Strict):
     # The most complex work of this kind the agent is fit for.
     complexity: Complexity = Complexity.HIGH
     # Task types this capability lets the agent take without a required role.
-    task_types: list[str] = Field(default_factory=list)
+    task_types: list[TaskType] = Field(default_factory=list)
 
 
 class Dependency(_Strict):
@@ -77,15 +103,13 @@ class Dependency(_Strict):
 
     role: str | None = Field(default=None, pattern=_SLUG)
     agent: str | None = Field(default=None, pattern=_SLUG)
-    min_version: str | None = None
+    min_version: Version | None = None
     optional: bool = False
 
     @model_validator(mode="after")
     def _one_target(self) -> Dependency:
         if (self.role is None) == (self.agent is None):
             raise ValueError("give exactly one of 'role' or 'agent'")
-        if self.min_version is not None:
-            parse_version(self.min_version)
         return self
 
     @property
@@ -108,7 +132,7 @@ class HealthCheck(_Strict):
 class AgentManifest(_Strict):
     id: str = Field(pattern=_SLUG)
     name: str = Field(min_length=1, max_length=100)
-    version: str
+    version: Version
     role: str = Field(pattern=_SLUG)
     description: str = Field(default="", max_length=4000)
     capabilities: list[Capability] = Field(min_length=1)
@@ -122,22 +146,29 @@ class AgentManifest(_Strict):
     health_check: HealthCheck = Field(default_factory=HealthCheck)
     builtin: bool = False
 
-    @field_validator("version")
+    # Field validators rather than one model validator: each problem then
+    # carries its field's path and is reported with every other mistake,
+    # instead of only once all the fields are valid.
+    @field_validator("capabilities")
     @classmethod
-    def _semver(cls, v: str) -> str:
-        parse_version(v)
-        return v
-
-    @model_validator(mode="after")
-    def _consistent(self) -> AgentManifest:
-        ids = [c.id for c in self.capabilities]
+    def _unique_capability_ids(cls, v: list[Capability]) -> list[Capability]:
+        ids = [c.id for c in v]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"capability ids repeat: {', '.join(dupes)}")
-        for dep in self.dependencies:
-            if dep.role == self.role or dep.agent == self.id:
+        return v
+
+    @field_validator("dependencies")
+    @classmethod
+    def _not_on_itself(cls, v: list[Dependency], info: ValidationInfo) -> list[Dependency]:
+        # id and role are declared earlier, so they are in info.data when valid.
+        own_role, own_id = info.data.get("role"), info.data.get("id")
+        for dep in v:
+            if (dep.role is not None and dep.role == own_role) or (
+                dep.agent is not None and dep.agent == own_id
+            ):
                 raise ValueError("a manifest cannot depend on itself")
-        return self
+        return v
 
     @property
     def version_tuple(self) -> tuple[int, int, int]:

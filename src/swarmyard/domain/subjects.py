@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 __all__ = [
+    "DEADLETTER_DELIVERIES",
+    "DEADLETTER_DURABLE",
+    "DEADLETTER_MSG_ID",
     "DEAD_LETTER_PREFIX",
     "agent_decision",
     "agent_help",
@@ -16,6 +19,10 @@ __all__ = [
 
 PREFIX = "swarmyard"
 DEAD_LETTER_PREFIX = f"{PREFIX}.deadletter"
+# Headers of a dead letter: the original msg_id, how often it was delivered, and by which durable.
+DEADLETTER_MSG_ID = "Swarmyard-Msg-Id"
+DEADLETTER_DELIVERIES = "Swarmyard-Deliveries"
+DEADLETTER_DURABLE = "Swarmyard-Durable"
 
 
 def tasks_ready(workspace_id: str, role: str) -> str:

@@ -12,19 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .manifest import Complexity
 from .errors import IllegalTransition
+from .manifest import Complexity
 from .states import MANUAL_TASK_MOVES, TASK_MACHINE, TaskStatus
+from .task_types import TASK_TYPES
 
 __all__ = ["TASK_TYPES", "Priority", "Task"]
-
-# Known task types. Manifests map capabilities onto these; an unknown type
-# is refused at creation so a typo cannot leave a card nobody can take.
-TASK_TYPES: tuple[str, ...] = (
-    "feature", "bugfix", "design", "implementation", "refactor", "review", "test",
-    "docs", "deploy", "security-audit", "marketing", "presentation", "monitoring",
-    "planning", "decision", "coordination", "research", "incident",
-)
 
 
 class Priority(StrEnum):

@@ -1,0 +1,96 @@
+"""Engines for the two supported databases, set up the way the store relies on.
+
+SQLite needs care to be a safe multi-writer store:
+
+* WAL so readers never block the writer, foreign keys on, a busy timeout so
+  a second process waits for the file lock instead of failing, and
+  `synchronous=NORMAL` (durable at each WAL checkpoint, fast commits).
+* Every transaction starts with ``BEGIN IMMEDIATE``. A deferred transaction
+  that reads and then writes must upgrade its lock, and SQLite answers that
+  upgrade with SQLITE_BUSY at once, without honouring `busy_timeout`, when
+  another connection has written meanwhile. Taking the write lock up front
+  makes the wait happen at BEGIN, where the timeout applies. The driver's
+  own transaction handling is switched off so that only this BEGIN is sent.
+* `lower()` is Python's, so case-insensitive search folds non-ASCII text
+  like PostgreSQL and the memory store do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+__all__ = ["SUPPORTED", "create_engine", "database_url"]
+
+SUPPORTED = "memory://, sqlite+aiosqlite:///PATH (or sqlite:///PATH), postgresql+asyncpg://… "
+SUPPORTED += "(or postgresql://…)"
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+# busy_timeout comes first: switching a new database to WAL takes a lock.
+_PRAGMAS = (
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def database_url(url: str) -> URL:
+    """The URL with its async driver; ValueError naming the scheme if unsupported."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"cannot parse database URL {url!r}; supported: {SUPPORTED}") from None
+    driver = _DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise ValueError(
+            f"unsupported database URL scheme {parsed.drivername!r}; supported: {SUPPORTED}"
+        )
+    return parsed.set(drivername=driver)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    parsed = database_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(parsed)
+    _make_parent_dir(parsed)
+    engine = create_async_engine(parsed)
+    event.listen(engine.sync_engine, "connect", _sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _make_parent_dir(url: URL) -> None:
+    path = url.database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # no implicit BEGIN: _sqlite_begin sends ours
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value

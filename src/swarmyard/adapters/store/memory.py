@@ -1,0 +1,127 @@
+"""The in-memory `Store`: the SQL store's semantics without a database.
+
+Fast unit tests of services run on it, and it passes the same conformance
+suite as SQLite and PostgreSQL. Units of work run one at a time (like
+SQLite's single writer) and change the state directly, keeping an undo
+journal; leaving a unit of work without `commit()` replays the journal.
+Nothing survives the process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from swarmyard.domain import Conflict, NotFound, Workspace
+from swarmyard.ports import (
+    AgentRepo,
+    EventRepo,
+    IdempotencyRepo,
+    LearningRepo,
+    ManifestRepo,
+    OutboxMessage,
+    OutboxRepo,
+    ProjectRepo,
+    RunRepo,
+    ScheduleRepo,
+    TaskRepo,
+)
+
+from . import rows
+from .gate import WriteGate
+from .memory_base import MemoryState, MemoryTx, thaw_all
+from .memory_catalog import MemoryAgentRepo, MemoryManifestRepo, MemoryProjectRepo
+from .memory_records import (
+    MemoryIdempotencyRepo,
+    MemoryLearningRepo,
+    MemoryOutboxRepo,
+    MemoryScheduleRepo,
+)
+from .memory_work import MemoryEventRepo, MemoryRunRepo, MemoryTaskRepo
+
+__all__ = ["MemoryStore", "MemoryUnitOfWork"]
+
+
+class MemoryUnitOfWork:
+    """One transaction in one workspace. Leaving without `commit()` rolls back.
+
+    After `commit()` or `rollback()` the unit of work may go on with a new
+    transaction, as the SQL one does.
+    """
+
+    def __init__(self, state: MemoryState, workspace_id: str) -> None:
+        tx = MemoryTx(state, workspace_id)
+        self._tx = tx
+        self.workspace_id = workspace_id
+        self.projects: ProjectRepo = MemoryProjectRepo(tx)
+        self.manifests: ManifestRepo = MemoryManifestRepo(tx)
+        self.agents: AgentRepo = MemoryAgentRepo(tx)
+        self.tasks: TaskRepo = MemoryTaskRepo(tx)
+        self.runs: RunRepo = MemoryRunRepo(tx)
+        self.events: EventRepo = MemoryEventRepo(tx)
+        self.learning: LearningRepo = MemoryLearningRepo(tx)
+        self.schedules: ScheduleRepo = MemoryScheduleRepo(tx)
+        self.idempotency: IdempotencyRepo = MemoryIdempotencyRepo(tx)
+        self.outbox: OutboxRepo = MemoryOutboxRepo(tx)
+
+    async def commit(self) -> None:
+        if self._tx.rolled_back_by is not None:
+            raise RuntimeError(
+                "cannot commit: this unit of work was rolled back after an error"
+            ) from self._tx.rolled_back_by
+        self._tx.commit()
+
+    async def rollback(self) -> None:
+        self._tx.rollback()
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._state = MemoryState()
+        self._gate = WriteGate()
+
+    async def migrate(self) -> None:
+        """Nothing to migrate: the schema is the code."""
+
+    @asynccontextmanager
+    async def unit_of_work(self, workspace_id: str) -> AsyncIterator[MemoryUnitOfWork]:
+        async with self._gate.hold():
+            uow = MemoryUnitOfWork(self._state, workspace_id)
+            try:
+                yield uow
+            finally:
+                await uow.rollback()
+
+    async def add_workspace(self, workspace: Workspace) -> None:
+        row = rows.WORKSPACES.encode(workspace)
+        async with self._gate.hold():
+            if workspace.id in self._state.workspaces:
+                raise Conflict(f"workspace {workspace.id!r} already exists")
+            self._state.workspaces[workspace.id] = row
+
+    async def get_workspace(self, workspace_id: str) -> Workspace:
+        async with self._gate.hold():
+            row = self._state.workspaces.get(workspace_id)
+        if row is None:
+            raise NotFound("workspace", workspace_id)
+        return rows.WORKSPACES.decode(row)
+
+    async def list_workspaces(self) -> list[Workspace]:
+        async with self._gate.hold():
+            found = sorted(
+                self._state.workspaces.values(), key=lambda r: (r["created_at"], r["id"])
+            )
+        return [rows.WORKSPACES.decode(r) for r in found]
+
+    async def outbox_pending(self, limit: int = 500) -> list[OutboxMessage]:
+        async with self._gate.hold():
+            found = sorted(self._state.outbox.values(), key=lambda r: (r["created_at"], r["id"]))
+        return thaw_all(rows.OUTBOX, found[: max(limit, 0)])
+
+    async def outbox_done(self, ids: Sequence[str]) -> None:
+        async with self._gate.hold():
+            for message_id in ids:
+                self._state.outbox.pop(message_id, None)
+
+    async def close(self) -> None:
+        """Nothing to release."""

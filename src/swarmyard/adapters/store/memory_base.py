@@ -1,0 +1,140 @@
+"""The state and transaction machinery of the in-memory store.
+
+Tables hold rows exactly as the SQL adapter would store them (the same
+codecs, JSON serialised to text, timestamps in UTC), so the memory store
+refuses and returns what a database would. Rows are never changed in
+place: a write puts a new row dict and records the old one in an undo
+journal, which is how a unit of work rolls back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from swarmyard.domain import NotFound
+from swarmyard.ports import Page
+
+from .rows import Codec, Row, owned_row
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+__all__ = ["MemoryState", "MemoryTx", "freeze", "thaw", "thaw_all"]
+
+E = TypeVar("E", bound="DataclassInstance")
+K = TypeVar("K")
+_MISSING: Any = object()
+
+
+@dataclass(slots=True)
+class MemoryState:
+    workspaces: dict[str, Row] = field(default_factory=dict)
+    projects: dict[str, Row] = field(default_factory=dict)
+    manifests: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+    agents: dict[str, Row] = field(default_factory=dict)
+    tasks: dict[str, Row] = field(default_factory=dict)
+    runs: dict[str, Row] = field(default_factory=dict)
+    events: dict[str, dict[int, Row]] = field(default_factory=dict)  # by run, then seq
+    executions: dict[int, Row] = field(default_factory=dict)
+    profiles: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+    schedules: dict[str, Row] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], Row] = field(default_factory=dict)
+    outbox: dict[str, Row] = field(default_factory=dict)
+    # Like a database sequence: not given back by a rollback.
+    next_execution_id: int = 1
+
+
+class MemoryTx:
+    """One unit of work's view of the state: scoped reads, journalled writes."""
+
+    def __init__(self, state: MemoryState, workspace_id: str) -> None:
+        self.state = state
+        self.workspace_id = workspace_id
+        self.rolled_back_by: BaseException | None = None
+        self._undo: list[tuple[dict[Any, Row], Any, Row]] = []
+
+    def check(self) -> None:
+        if self.rolled_back_by is not None:
+            raise RuntimeError(
+                "this unit of work was rolled back after an error; open a new one"
+            ) from self.rolled_back_by
+
+    def mine(self, row: Row | None) -> Row | None:
+        """The row if it exists in this workspace; another tenant's row is None."""
+        self.check()
+        return row if row is not None and row["workspace_id"] == self.workspace_id else None
+
+    def scan(self, table: dict[Any, Row], *where: Callable[[Row], bool]) -> list[Row]:
+        self.check()
+        return [
+            r
+            for r in table.values()
+            if r["workspace_id"] == self.workspace_id and all(w(r) for w in where)
+        ]
+
+    def put(self, table: dict[K, Row], key: K, row: Row) -> None:
+        """Write a row of this workspace (the foreign key onto workspaces holds)."""
+        self.check()
+        if self.workspace_id not in self.state.workspaces:
+            self.rollback()
+            error = NotFound("workspace", self.workspace_id)
+            self.rolled_back_by = error
+            raise error
+        self._undo.append((table, key, table.get(key, _MISSING)))
+        table[key] = row
+
+    def change(self, table: dict[K, Row], key: K, **values: Any) -> None:
+        self.put(table, key, {**table[key], **values})
+
+    def remove(self, table: dict[K, Row], key: K) -> None:
+        self.check()
+        self._undo.append((table, key, table[key]))
+        del table[key]
+
+    def commit(self) -> None:
+        self.check()
+        self._undo.clear()
+
+    def rollback(self) -> None:
+        for table, key, old in reversed(self._undo):
+            if old is _MISSING:
+                table.pop(key, None)
+            else:
+                table[key] = old
+        self._undo.clear()
+
+    def freeze(self, codec: Codec[Any], obj: Any) -> Row:
+        return freeze(codec, owned_row(codec, obj, self.workspace_id))
+
+    def newest_first(self, table: dict[str, Row], found: list[Row], page: Page) -> list[Row]:
+        """Keyset paging on (created_at, id), newest first, like the SQL adapter:
+        the cursor is any row of this workspace, matching the filter or not."""
+        ordered = sorted(found, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+        if page.after is not None:
+            cursor = self.mine(table.get(page.after))
+            if cursor is None:
+                return []
+            mark = (cursor["created_at"], cursor["id"])
+            ordered = [r for r in ordered if (r["created_at"], r["id"]) < mark]
+        return ordered[: max(page.limit, 0)]
+
+
+def freeze(codec: Codec[Any], row: Row) -> Row:
+    """Store what a database would: JSON as text (the codec already made times UTC)."""
+    for name in codec.json:
+        row[name] = json.dumps(row[name])
+    return row
+
+
+def thaw(codec: Codec[E], row: Row) -> E:
+    values = dict(row)
+    for name in codec.json:
+        values[name] = json.loads(values[name])
+    return codec.decode(values)
+
+
+def thaw_all(codec: Codec[E], found: Iterable[Row]) -> list[E]:
+    return [thaw(codec, r) for r in found]

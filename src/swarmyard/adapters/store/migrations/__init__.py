@@ -1,0 +1,1 @@
+"""Alembic revisions of the store schema, run by `Store.migrate()`."""

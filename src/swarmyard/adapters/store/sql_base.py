@@ -1,0 +1,108 @@
+"""The transaction every SQL repository of one unit of work shares.
+
+Two rules hold for every repository built on it:
+
+* Conflicts never poison the transaction. Inserts use ``ON CONFLICT DO
+  NOTHING`` and report whether a row went in, guarded updates report how
+  many rows matched; a `Conflict` or `StaleAttempt` therefore leaves the
+  unit of work usable, with nothing written by the failed call. (A failed
+  statement would abort a PostgreSQL transaction outright.)
+* A write into a workspace that does not exist fails its foreign key; that
+  is answered `NotFound("workspace", …)` and the unit of work is rolled
+  back, because PostgreSQL cannot continue such a transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, CursorResult, Executable, Table, and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from swarmyard.domain import NotFound
+from swarmyard.ports import Page
+
+__all__ = ["SqlTx", "newest_first"]
+
+_FK_VIOLATION = "23503"
+
+
+class SqlTx:
+    """One open transaction, bound to one workspace."""
+
+    def __init__(self, conn: AsyncConnection, workspace_id: str) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+        self.dialect = conn.dialect.name
+        self.rolled_back_by: BaseException | None = None
+
+    async def execute(self, statement: Executable) -> CursorResult[Any]:
+        if self.rolled_back_by is not None:
+            raise RuntimeError(
+                "this unit of work was rolled back after an error; open a new one"
+            ) from self.rolled_back_by
+        try:
+            return await self.conn.execute(statement)
+        except IntegrityError as exc:
+            if not _is_foreign_key_violation(exc):
+                raise
+            await self.conn.rollback()
+            error = NotFound("workspace", self.workspace_id)
+            self.rolled_back_by = error
+            raise error from None
+
+    async def insert_new(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert the rows that collide with no unique key; the number inserted."""
+        result = await self.execute(self.insert_ignoring(table).values(list(rows)))
+        return result.rowcount
+
+    def insert_ignoring(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        return self._insert(table).on_conflict_do_nothing()
+
+    def upsert(self, table: Table, row: Mapping[str, Any]) -> Executable:
+        insert = self._insert(table).values(dict(row))
+        keys = [c.name for c in table.primary_key.columns]
+        changed = {k: insert.excluded[k] for k in row if k not in keys}
+        return insert.on_conflict_do_update(index_elements=keys, set_=changed)
+
+    def _insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        # Both dialects spell ON CONFLICT the same but need their own Insert class.
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def scoped(self, table: Table) -> ColumnElement[bool]:
+        return table.c.workspace_id == self.workspace_id
+
+    async def exists(self, table: Table, key: str, value: object) -> bool:
+        query = select(table.c[key]).where(self.scoped(table), table.c[key] == value)
+        return (await self.execute(query)).first() is not None
+
+
+def _is_foreign_key_violation(exc: IntegrityError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code == _FK_VIOLATION or "FOREIGN KEY constraint failed" in str(exc.orig)
+
+
+def newest_first(table: Table, tx: SqlTx, page: Page) -> tuple[list[Any], list[Any]]:
+    """(where clauses, order by) for keyset paging newest first on (created_at, id).
+
+    The cursor row is looked up in the same workspace, so a cursor naming a
+    missing or foreign row yields an empty page.
+    """
+    order = [table.c.created_at.desc(), table.c.id.desc()]
+    if page.after is None:
+        return [], order
+    cursor = (
+        select(table.c.created_at)
+        .where(tx.scoped(table), table.c.id == page.after)
+        .scalar_subquery()
+    )
+    before = or_(
+        table.c.created_at < cursor,
+        and_(table.c.created_at == cursor, table.c.id < page.after),
+    )
+    return [before], order

@@ -1,0 +1,179 @@
+"""SQL repositories of what a workspace is made of: projects, custom manifests, agents.
+
+Agents' slot counters move only through single guarded UPDATE statements
+(``running = running + 1 WHERE running < replicas``), so concurrent workers
+in any number of processes can never hand out more slots than replicas.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import case, delete, select, update
+
+from swarmyard.domain import Agent, AgentManifest, Conflict, NotFound, Project, parse_version
+from swarmyard.ports import Page
+
+from . import rows
+from .sql_base import SqlTx, newest_first
+from .tables import agents, manifests, projects
+
+__all__ = ["SqlAgentRepo", "SqlManifestRepo", "SqlProjectRepo"]
+
+_FIRST_PAGE = Page()
+
+# Columns an update never rewrites: identity, tenancy, birth.
+_FIXED = ("id", "workspace_id", "created_at")
+
+
+def _changes(row: rows.Row, *also_fixed: str) -> rows.Row:
+    return {k: v for k, v in row.items() if k not in _FIXED and k not in also_fixed}
+
+
+class SqlProjectRepo:
+    def __init__(self, tx: SqlTx) -> None:
+        self._tx = tx
+
+    async def add(self, project: Project) -> None:
+        row = rows.owned_row(rows.PROJECTS, project, self._tx.workspace_id)
+        if not await self._tx.insert_new(projects, [row]):
+            raise Conflict(f"project {project.id!r} already exists")
+
+    async def get(self, project_id: str) -> Project:
+        query = select(projects).where(self._tx.scoped(projects), projects.c.id == project_id)
+        row = (await self._tx.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound("project", project_id)
+        return rows.PROJECTS.decode(row)
+
+    async def update(self, project: Project) -> None:
+        statement = (
+            update(projects)
+            .where(self._tx.scoped(projects), projects.c.id == project.id)
+            .values(_changes(rows.PROJECTS.encode(project)))
+        )
+        if not (await self._tx.execute(statement)).rowcount:
+            raise NotFound("project", project.id)
+
+    async def delete(self, project_id: str) -> None:
+        statement = delete(projects).where(self._tx.scoped(projects), projects.c.id == project_id)
+        if not (await self._tx.execute(statement)).rowcount:
+            raise NotFound("project", project_id)
+
+    async def list(self, page: Page = _FIRST_PAGE) -> list[Project]:
+        where, order = newest_first(projects, self._tx, page)
+        query = (
+            select(projects)
+            .where(self._tx.scoped(projects), *where)
+            .order_by(*order)
+            .limit(page.limit)
+        )
+        return [rows.PROJECTS.decode(r) for r in (await self._tx.execute(query)).mappings()]
+
+
+class SqlManifestRepo:
+    def __init__(self, tx: SqlTx) -> None:
+        self._tx = tx
+
+    async def add(self, manifest: AgentManifest) -> None:
+        row = rows.manifest_row(self._tx.workspace_id, manifest)
+        if not await self._tx.insert_new(manifests, [row]):
+            raise Conflict(f"manifest {manifest.id!r} version {manifest.version} already exists")
+
+    async def get(self, manifest_id: str, version: str | None = None) -> AgentManifest | None:
+        query = select(manifests.c.data).where(
+            self._tx.scoped(manifests), manifests.c.id == manifest_id
+        )
+        if version is not None:
+            query = query.where(manifests.c.version == version)
+        found = [rows.manifest_from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        # Versions order numerically (1.10.0 > 1.9.0), which SQL text order cannot do.
+        return max(found, key=lambda m: m.version_tuple, default=None)
+
+    async def list(self) -> list[AgentManifest]:
+        query = select(manifests.c.data).where(self._tx.scoped(manifests))
+        found = [rows.manifest_from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        return sorted(found, key=lambda m: (m.id, parse_version(m.version)))
+
+
+class SqlAgentRepo:
+    def __init__(self, tx: SqlTx) -> None:
+        self._tx = tx
+
+    async def add(self, agent: Agent) -> None:
+        row = rows.owned_row(rows.AGENTS, agent, self._tx.workspace_id)
+        if not await self._tx.insert_new(agents, [row]):
+            raise Conflict(f"agent {agent.id!r} already exists")
+
+    async def get(self, agent_id: str) -> Agent:
+        query = select(agents).where(self._tx.scoped(agents), agents.c.id == agent_id)
+        row = (await self._tx.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound("agent", agent_id)
+        return rows.AGENTS.decode(row)
+
+    async def update(self, agent: Agent) -> None:
+        changes = _changes(rows.AGENTS.encode(agent), "running")
+        await self._update(agent.id, changes)
+
+    async def delete(self, agent_id: str) -> None:
+        statement = delete(agents).where(self._tx.scoped(agents), agents.c.id == agent_id)
+        if not (await self._tx.execute(statement)).rowcount:
+            raise NotFound("agent", agent_id)
+
+    async def take_slot(self, agent_id: str) -> bool:
+        statement = (
+            update(agents)
+            .where(
+                self._tx.scoped(agents),
+                agents.c.id == agent_id,
+                agents.c.running < agents.c.replicas,
+            )
+            .values(running=agents.c.running + 1)
+        )
+        if (await self._tx.execute(statement)).rowcount:
+            return True
+        # Only the refusal pays for telling "full" from "no such agent".
+        if not await self._tx.exists(agents, "id", agent_id):
+            raise NotFound("agent", agent_id)
+        return False
+
+    async def release_slot(self, agent_id: str) -> None:
+        running = agents.c.running
+        await self._update(agent_id, {"running": case((running > 0, running - 1), else_=0)})
+
+    async def add_usage(
+        self,
+        agent_id: str,
+        *,
+        succeeded: int = 0,
+        failed: int = 0,
+        tokens_in: int = 0,
+        tokens_out: int = 0,
+        cost_microusd: int = 0,
+        errors: int = 0,
+    ) -> None:
+        c = agents.c
+        await self._update(
+            agent_id,
+            {
+                "tasks_succeeded": c.tasks_succeeded + succeeded,
+                "tasks_failed": c.tasks_failed + failed,
+                "tokens_in": c.tokens_in + tokens_in,
+                "tokens_out": c.tokens_out + tokens_out,
+                "cost_microusd": c.cost_microusd + cost_microusd,
+                "errors": c.errors + errors,
+            },
+        )
+
+    async def _update(self, agent_id: str, values: dict[str, object]) -> None:
+        statement = (
+            update(agents).where(self._tx.scoped(agents), agents.c.id == agent_id).values(values)
+        )
+        if not (await self._tx.execute(statement)).rowcount:
+            raise NotFound("agent", agent_id)
+
+    async def list(self, *, role: str | None = None) -> list[Agent]:
+        query = select(agents).where(self._tx.scoped(agents))
+        if role is not None:
+            query = query.where(agents.c.role == role)
+        query = query.order_by(agents.c.created_at, agents.c.id)
+        return [rows.AGENTS.decode(r) for r in (await self._tx.execute(query)).mappings()]

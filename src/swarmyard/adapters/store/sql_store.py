@@ -1,0 +1,142 @@
+"""The SQL `Store`: SQLite (embedded) and PostgreSQL (cluster) from one code path.
+
+A unit of work is one connection with one transaction, scoped to one
+workspace. On SQLite units of work also queue on an in-process gate,
+because the database admits one writer at a time anyway (see `gate.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from swarmyard.domain import Conflict, NotFound, Workspace
+from swarmyard.ports import (
+    AgentRepo,
+    EventRepo,
+    IdempotencyRepo,
+    LearningRepo,
+    ManifestRepo,
+    OutboxMessage,
+    OutboxRepo,
+    ProjectRepo,
+    RunRepo,
+    ScheduleRepo,
+    TaskRepo,
+)
+
+from . import migrator, rows
+from .engine import create_engine
+from .gate import WriteGate
+from .sql_base import SqlTx
+from .sql_catalog import SqlAgentRepo, SqlManifestRepo, SqlProjectRepo
+from .sql_records import SqlIdempotencyRepo, SqlLearningRepo, SqlOutboxRepo, SqlScheduleRepo
+from .sql_runs import SqlEventRepo, SqlRunRepo
+from .sql_tasks import SqlTaskRepo
+from .tables import outbox, workspaces
+
+__all__ = ["SqlStore", "SqlUnitOfWork"]
+
+
+class SqlUnitOfWork:
+    """One transaction in one workspace. Leaving without `commit()` rolls back.
+
+    After `commit()` or `rollback()` the unit of work may go on: the next
+    statement starts a new transaction, which is in turn rolled back unless
+    committed.
+    """
+
+    def __init__(self, conn: AsyncConnection, workspace_id: str) -> None:
+        tx = SqlTx(conn, workspace_id)
+        self._tx = tx
+        self.workspace_id = workspace_id
+        self.projects: ProjectRepo = SqlProjectRepo(tx)
+        self.manifests: ManifestRepo = SqlManifestRepo(tx)
+        self.agents: AgentRepo = SqlAgentRepo(tx)
+        self.tasks: TaskRepo = SqlTaskRepo(tx)
+        self.runs: RunRepo = SqlRunRepo(tx)
+        self.events: EventRepo = SqlEventRepo(tx)
+        self.learning: LearningRepo = SqlLearningRepo(tx)
+        self.schedules: ScheduleRepo = SqlScheduleRepo(tx)
+        self.idempotency: IdempotencyRepo = SqlIdempotencyRepo(tx)
+        self.outbox: OutboxRepo = SqlOutboxRepo(tx)
+
+    async def commit(self) -> None:
+        if self._tx.rolled_back_by is not None:
+            raise RuntimeError(
+                "cannot commit: this unit of work was rolled back after an error"
+            ) from self._tx.rolled_back_by
+        await self._tx.conn.commit()
+
+    async def rollback(self) -> None:
+        await self._tx.conn.rollback()
+
+
+class SqlStore:
+    """`Store` over SQLAlchemy's asyncio engine (aiosqlite or asyncpg)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: AsyncEngine = create_engine(url)
+        self._gate = WriteGate() if self.engine.dialect.name == "sqlite" else None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def migrate(self) -> None:
+        async with self._serialised():
+            await migrator.upgrade(self.engine)
+
+    @asynccontextmanager
+    async def unit_of_work(self, workspace_id: str) -> AsyncIterator[SqlUnitOfWork]:
+        async with self._transaction() as conn:
+            yield SqlUnitOfWork(conn, workspace_id)
+
+    async def add_workspace(self, workspace: Workspace) -> None:
+        tx_row = rows.WORKSPACES.encode(workspace)
+        async with self._transaction() as conn:
+            tx = SqlTx(conn, workspace.id)
+            if not await tx.insert_new(workspaces, [tx_row]):
+                raise Conflict(f"workspace {workspace.id!r} already exists")
+            await conn.commit()
+
+    async def get_workspace(self, workspace_id: str) -> Workspace:
+        query = select(workspaces).where(workspaces.c.id == workspace_id)
+        async with self._transaction() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound("workspace", workspace_id)
+        return rows.WORKSPACES.decode(row)
+
+    async def list_workspaces(self) -> list[Workspace]:
+        query = select(workspaces).order_by(workspaces.c.created_at, workspaces.c.id)
+        async with self._transaction() as conn:
+            return [rows.WORKSPACES.decode(r) for r in (await conn.execute(query)).mappings()]
+
+    async def outbox_pending(self, limit: int = 500) -> list[OutboxMessage]:
+        query = select(outbox).order_by(outbox.c.created_at, outbox.c.id).limit(limit)
+        async with self._transaction() as conn:
+            return [rows.OUTBOX.decode(r) for r in (await conn.execute(query)).mappings()]
+
+    async def outbox_done(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        async with self._transaction() as conn:
+            await conn.execute(delete(outbox).where(outbox.c.id.in_(list(ids))))
+            await conn.commit()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def _serialised(self) -> AbstractAsyncContextManager[Any]:
+        return nullcontext() if self._gate is None else self._gate.hold()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self._serialised(), self.engine.connect() as conn:
+            await conn.begin()
+            yield conn

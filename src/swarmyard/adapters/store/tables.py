@@ -1,0 +1,286 @@
+"""The relational schema, one definition for SQLite and PostgreSQL.
+
+Every table carries `workspace_id` and its indexes lead with it, because
+every query of a unit of work is scoped to one workspace. Money columns
+(`cost_microusd`) are integer micro-USD so sums never drift. The Alembic
+revisions under `migrations/` must produce exactly this metadata; a test
+compares them so the two databases cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .coltypes import AutoId, Json, UtcDateTime
+
+__all__ = [
+    "agents",
+    "executions",
+    "idempotency_keys",
+    "learning_profiles",
+    "manifests",
+    "metadata",
+    "outbox",
+    "projects",
+    "run_events",
+    "runs",
+    "schedules",
+    "tasks",
+    "workspaces",
+]
+
+# Named constraints keep batch (copy-and-move) migrations on SQLite workable.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+def _workspace() -> Column[str]:
+    return Column(
+        "workspace_id",
+        String,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("name", String, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("workdir", String),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime),
+    Index(None, "workspace_id", "created_at"),
+)
+
+manifests = Table(
+    "manifests",
+    metadata,
+    _workspace(),
+    Column("id", String, nullable=False),
+    Column("version", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("data", Json, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "id", "version"),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("name", String, nullable=False),
+    Column("manifest_id", String, nullable=False),
+    Column("manifest_version", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("replicas", Integer, nullable=False),
+    Column("running", Integer, nullable=False),
+    Column("status", String, nullable=False),
+    Column("health", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("tasks_succeeded", BigInteger, nullable=False),
+    Column("tasks_failed", BigInteger, nullable=False),
+    Column("tokens_in", BigInteger, nullable=False),
+    Column("tokens_out", BigInteger, nullable=False),
+    Column("cost_microusd", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("updated_at", UtcDateTime),
+    Index(None, "workspace_id", "role"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("project_id", String),
+    Column("title", String, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("type", String, nullable=False),
+    Column("priority", SmallInteger, nullable=False),  # Priority.rank: urgent is highest
+    Column("complexity", String, nullable=False),
+    Column("required_role", String),
+    Column("required_capabilities", Json, nullable=False),
+    Column("depends_on", Json, nullable=False),
+    Column("parent_id", String),
+    Column("delegated_by_run", String),
+    Column("delegation_depth", Integer, nullable=False),
+    Column("status", String, nullable=False),
+    Column("assignee_agent_id", String),
+    Column("result", Text),
+    Column("waiting_reason", Text),
+    Column("cost_microusd", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("review_required", Boolean, nullable=False),
+    Column("labels", Json, nullable=False),
+    Column("origin_key", String),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    # NULL origin keys are distinct in both databases: only keyed tasks are unique.
+    UniqueConstraint("workspace_id", "origin_key"),
+    Index(None, "workspace_id", "status", "priority", "created_at"),
+    Index(None, "workspace_id", "created_at"),
+    Index(None, "workspace_id", "project_id"),
+    Index(None, "workspace_id", "parent_id"),
+    Index(None, "workspace_id", "assignee_agent_id"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("task_id", String, nullable=False),
+    Column("agent_id", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("lease_owner", String),
+    Column("lease_expires_at", UtcDateTime),
+    Column("input", Text, nullable=False),
+    Column("output", Text),
+    Column("error", Text),
+    Column("steps", Integer, nullable=False),
+    Column("tokens_in", BigInteger, nullable=False),
+    Column("tokens_out", BigInteger, nullable=False),
+    Column("cost_microusd", BigInteger, nullable=False),
+    Column("model", String),
+    Column("stop_requested", Boolean, nullable=False),
+    Column("assignment", Json, nullable=False),
+    Column("next_seq", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    # The agent loop's message history after the last step, for resumption.
+    Column("checkpoint", LargeBinary),
+    Index(None, "workspace_id", "task_id"),
+    Index(None, "workspace_id", "agent_id", "status"),
+    Index(None, "workspace_id", "created_at"),
+    Index(None, "status", "lease_expires_at"),
+)
+
+run_events = Table(
+    "run_events",
+    metadata,
+    Column("run_id", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+    _workspace(),
+    Column("task_id", String),
+    Column("type", String, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("payload", Json, nullable=False),
+    PrimaryKeyConstraint("run_id", "seq"),
+)
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    _workspace(),
+    Column("agent_id", String, nullable=False),
+    Column("task_type", String, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("cost_microusd", BigInteger, nullable=False),
+    Index(None, "workspace_id", "agent_id", "finished_at"),
+)
+
+learning_profiles = Table(
+    "learning_profiles",
+    metadata,
+    _workspace(),
+    Column("agent_id", String, nullable=False),
+    Column("task_type", String, nullable=False),
+    Column("executions", Integer, nullable=False),
+    Column("success_rate", Float, nullable=False),
+    Column("avg_duration_s", Float, nullable=False),
+    Column("avg_cost_microusd", Float, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("updated_at", UtcDateTime),
+    PrimaryKeyConstraint("workspace_id", "agent_id", "task_type"),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("name", String, nullable=False),
+    Column("cron", String, nullable=False),
+    Column("timezone", String, nullable=False),
+    Column("template", Json, nullable=False),
+    Column("next_run_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("missed", String, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("last_run_at", UtcDateTime),
+    Column("last_task_id", String),
+    Column("runs", Integer, nullable=False),
+    Column("updated_at", UtcDateTime),
+    Index(None, "workspace_id", "enabled", "next_run_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    _workspace(),
+    Column("key", String, nullable=False),
+    Column("request_hash", String, nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "key"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("subject", String, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("work_queue", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    # The relay reads every workspace's pending messages oldest first.
+    Index(None, "created_at", "id"),
+)

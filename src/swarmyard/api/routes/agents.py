@@ -1,0 +1,65 @@
+"""/agents: install, list, scale, pause/resume and uninstall agents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from ...domain import Problem, ValidationFailed
+from ...services.views import agent_view
+from ..context import ContainerDep, WorkspaceDep
+from ..responses import idempotent, json_response
+from ..schemas import AgentCreate, AgentPatch
+
+router = APIRouter(tags=["agents"])
+
+
+@router.get("/agents")
+async def list_agents(c: ContainerDep, ws: WorkspaceDep, role: str | None = None) -> Response:
+    now = c.deps.clock.now()
+    agents = await c.registry.list(ws, role=role)
+    return json_response({"items": [agent_view(a, now) for a in agents], "next_cursor": None})
+
+
+@router.post("/agents", status_code=201)
+async def install_agent(request: Request, body: AgentCreate, c: ContainerDep,
+                        ws: WorkspaceDep) -> Response:
+    async def produce() -> tuple[int, Any]:
+        agent = await c.registry.install(ws, body.manifest, version=body.version,
+                                         replicas=body.replicas, name=body.name)
+        return 201, agent_view(agent, c.deps.clock.now())
+
+    return await idempotent(request, c, ws, produce)
+
+
+@router.get("/agents/{agent_id}")
+async def show_agent(agent_id: str, c: ContainerDep, ws: WorkspaceDep) -> Response:
+    return json_response(agent_view(await c.registry.get(ws, agent_id), c.deps.clock.now()))
+
+
+@router.patch("/agents/{agent_id}")
+async def patch_agent(request: Request, agent_id: str, body: AgentPatch, c: ContainerDep,
+                      ws: WorkspaceDep) -> Response:
+    if body.replicas is None and body.status is None:
+        raise ValidationFailed("agent change", [Problem("", "give replicas and/or status")])
+
+    async def produce() -> tuple[int, Any]:
+        agent = await c.registry.get(ws, agent_id)
+        if body.replicas is not None:
+            agent = await c.registry.scale(ws, agent_id, body.replicas)
+        if body.status is not None:
+            agent = await c.registry.set_status(ws, agent_id, body.status)
+        return 200, agent_view(agent, c.deps.clock.now())
+
+    return await idempotent(request, c, ws, produce)
+
+
+@router.delete("/agents/{agent_id}", status_code=204)
+async def uninstall_agent(request: Request, agent_id: str, c: ContainerDep, ws: WorkspaceDep,
+                          force: bool = False) -> Response:
+    async def produce() -> tuple[int, Any]:
+        await c.registry.uninstall(ws, agent_id, force=force)
+        return 204, None
+
+    return await idempotent(request, c, ws, produce)

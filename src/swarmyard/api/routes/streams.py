@@ -1,0 +1,174 @@
+"""Live streams over Server-Sent Events.
+
+Both streams subscribe to the bus *before* reading the stored history, then
+drop live events they already sent (by run and sequence number), so a
+client sees every event exactly once and in order, whether it connected
+early, late, or reconnected with `Last-Event-ID`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import StreamingResponse
+
+from ...domain import TaskStatus, subjects
+from ...ports import Page, Subscription, TaskFilter
+from ...services.views import task_view
+from ..context import Container, ContainerDep, WorkspaceDep
+from ..sse import KEEPALIVE, sse
+
+router = APIRouter(tags=["streams"])
+
+KEEPALIVE_SECONDS = 15.0
+_TERMINAL_EVENTS = {"completed", "error", "stopped"}
+_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+async def _next(sub: Subscription) -> dict[str, Any] | None:
+    """The next message as JSON, or None after a quiet keep-alive period."""
+    try:
+        msg = await sub.next(timeout=KEEPALIVE_SECONDS)
+    except TimeoutError:
+        return None
+    body: dict[str, Any] = json.loads(msg.data)
+    return body
+
+
+@router.get("/runs/{run_id}/stream")
+async def run_stream(run_id: str, c: ContainerDep, ws: WorkspaceDep,
+                     after: Annotated[int, Query(ge=0)] = 0,
+                     last_event_id: Annotated[str | None, Header()] = None) -> Response:
+    await c.runs.get(ws, run_id)  # 404 before the stream starts
+    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+    sub = await c.bus.subscribe(subjects.run_events(ws, run_id))
+    return StreamingResponse(_run_events(c, ws, run_id, start, sub),
+                             media_type="text/event-stream", headers=_HEADERS)
+
+
+async def _run_events(c: Container, ws: str, run_id: str, last: int,
+                      sub: Subscription) -> AsyncIterator[bytes]:
+    try:
+        for ev in await c.runs.events(ws, run_id, after=last, limit=100_000):
+            last = ev.seq
+            yield sse(ev.type.value, ev.as_dict(), ev.seq)
+            if ev.type.value in _TERMINAL_EVENTS:
+                return
+        if (await c.runs.get(ws, run_id)).status.is_terminal:
+            return
+        while True:
+            body = await _next(sub)
+            if body is None:
+                yield KEEPALIVE
+                continue
+            if body["seq"] <= last:
+                continue
+            last = body["seq"]
+            yield sse(body["type"], body, last)
+            if body["type"] in _TERMINAL_EVENTS:
+                return
+    finally:
+        await sub.unsubscribe()
+
+
+@router.get("/tasks/{task_id}/stream")
+async def task_stream(task_id: str, c: ContainerDep, ws: WorkspaceDep) -> Response:
+    """The task and every subtask below it: card changes and run events, until
+    the task settles (done, failed, cancelled; review when a person must review)."""
+    await c.tasks.get(ws, task_id)
+    # One subscription to the whole workspace keeps board changes and run
+    # events in publish order: a subtask's card always precedes its events.
+    sub = await c.bus.subscribe(f"{subjects.board(ws).rsplit('.', 1)[0]}.>")
+    return StreamingResponse(_task_tree(c, ws, task_id, sub),
+                             media_type="text/event-stream", headers=_HEADERS)
+
+
+def _settled(task: dict[str, Any]) -> bool:
+    status = task["status"]
+    return status in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED) or (
+        status == TaskStatus.REVIEW and task["review_required"])
+
+
+class _Tree:
+    """What the task stream has sent so far."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.members = {root}
+        self.seen: dict[str, int] = {}  # run id -> last sequence number sent
+        self.versions: dict[str, int] = {}  # task id -> last card version sent
+
+    def newer(self, task: dict[str, Any]) -> bool:
+        if task["version"] < self.versions.get(task["id"], -1):
+            return False
+        self.versions[task["id"]] = task["version"]
+        return True
+
+    def fresh(self, event: dict[str, Any]) -> bool:
+        if event.get("task_id") not in self.members:
+            return False
+        if event["seq"] <= self.seen.get(event["run_id"], 0):
+            return False
+        self.seen[event["run_id"]] = event["seq"]
+        return True
+
+
+async def _history(c: Container, ws: str, tree: _Tree) -> AsyncIterator[bytes]:
+    frontier = [tree.root]
+    while frontier:
+        task_id = frontier.pop(0)
+        task = task_view(await c.tasks.get(ws, task_id))
+        tree.newer(task)
+        yield sse("task", task)
+        for run in await c.runs.for_task(ws, task_id):
+            for ev in await c.runs.events(ws, run.id, limit=100_000):
+                data = ev.as_dict()
+                if tree.fresh(data):
+                    yield sse("run_event", data)
+        children = await c.tasks.list(ws, TaskFilter(parent_id=task_id), Page(limit=500))
+        for child in reversed(children):
+            tree.members.add(child.id)
+            frontier.append(child.id)
+
+
+async def _task_tree(c: Container, ws: str, task_id: str,
+                     sub: Subscription) -> AsyncIterator[bytes]:
+    tree = _Tree(task_id)
+    board_subject = subjects.board(ws)
+    events_prefix = subjects.run_events(ws, "")
+    try:
+        async for chunk in _history(c, ws, tree):
+            yield chunk
+        root = task_view(await c.tasks.get(ws, task_id))
+        if _settled(root):
+            yield sse("end", root)
+            return
+        while True:
+            try:
+                msg = await sub.next(timeout=KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield KEEPALIVE
+                continue
+            if msg.subject.startswith(events_prefix):
+                body = json.loads(msg.data)
+                if tree.fresh(body):
+                    yield sse("run_event", body)
+                continue
+            if msg.subject != board_subject:
+                continue
+            task = json.loads(msg.data).get("task")
+            if not task or (task["id"] not in tree.members
+                            and task.get("parent_id") not in tree.members):
+                continue
+            tree.members.add(task["id"])
+            if not tree.newer(task):
+                continue
+            yield sse("task", task)
+            if task["id"] == task_id and _settled(task):
+                yield sse("end", task)
+                return
+    finally:
+        await sub.unsubscribe()

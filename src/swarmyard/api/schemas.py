@@ -1,0 +1,77 @@
+"""Request bodies. Unknown fields are refused (`extra="forbid"`) so nobody can
+set `workspace_id`, `status` on creation of an agent, or similar by
+sending more than the endpoint takes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AgentCreate",
+    "AgentPatch",
+    "ProjectCreate",
+    "ProjectPatch",
+    "ScheduleCreate",
+    "TaskCreate",
+    "TaskPatch",
+]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgentCreate(_Body):
+    manifest: str = Field(min_length=1, max_length=64)
+    version: str | None = None
+    replicas: int = Field(default=1, ge=1, le=100)
+    name: str | None = Field(default=None, min_length=1, max_length=64,
+                             pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class AgentPatch(_Body):
+    replicas: int | None = Field(default=None, ge=1, le=100)
+    status: str | None = None
+
+
+class ProjectCreate(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=20_000)
+    workdir: str | None = Field(default=None, max_length=4096)
+
+
+class ProjectPatch(_Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=20_000)
+    workdir: str | None = Field(default=None, max_length=4096)
+
+
+class TaskCreate(_Body):
+    title: str = Field(min_length=1, max_length=300)
+    type: str = Field(min_length=1, max_length=40)
+    description: str = Field(default="", max_length=50_000)
+    priority: str = "normal"
+    complexity: str = "medium"
+    required_role: str | None = Field(default=None, max_length=64)
+    required_capabilities: list[str] = Field(default_factory=list, max_length=20)
+    depends_on: list[str] = Field(default_factory=list, max_length=100)
+    project_id: str | None = None
+    status: str = "todo"
+    review_required: bool = False
+    max_attempts: int = Field(default=2, ge=1, le=10)
+
+
+class TaskPatch(_Body):
+    status: str | None = None
+    depends_on: list[str] | None = Field(default=None, max_length=100)
+
+
+class ScheduleCreate(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    cron: str = Field(min_length=1, max_length=200)
+    timezone: str = "UTC"
+    task: dict[str, Any]
+    missed: str = "skip"
+    enabled: bool = True

@@ -1,0 +1,194 @@
+"""HTTP to a Swarmyard server: one client, one error vocabulary.
+
+Every command talks to the API through `ApiClient`. It adds the workspace
+header, gives each mutating request a fresh idempotency key (reused when a
+broken connection makes it send the same request again, so the server acts
+once), and turns transport failures and error bodies into `CliError`s that
+the root command prints. httpx is imported here only; this module is loaded
+when a command first needs the server, never at start-up.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from .. import __version__
+from .errors import ApiError, CliError, NoServer, ServerGone
+
+__all__ = [
+    "API_PREFIX",
+    "IDEMPOTENCY_HEADER",
+    "WORKSPACE_HEADER",
+    "ApiClient",
+]
+
+API_PREFIX = "/api/v1"
+WORKSPACE_HEADER = "X-Swarmyard-Workspace"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+# A request whose connection broke after it was sent is sent again (same
+# idempotency key) this many more times.
+RETRIES = 2
+RETRY_DELAY_SECONDS = 0.2
+# Servers send keepalive comments on idle streams; silence longer than this
+# means the connection is dead and the follower reconnects.
+STREAM_READ_TIMEOUT = 75.0
+
+Params = Mapping[str, str | int | float | bool | None]
+
+
+class ApiClient:
+    def __init__(
+        self,
+        url: str,
+        workspace: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers={
+                WORKSPACE_HEADER: workspace,
+                "Accept": "application/json",
+                "User-Agent": f"swarmyard-cli/{__version__}",
+            },
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def health(self) -> Any:
+        return self._request("GET", "/healthz")
+
+    def get(self, path: str, params: Params | None = None) -> Any:
+        return self._request("GET", API_PREFIX + path, params=params)
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self._request("POST", API_PREFIX + path, body=body)
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self._request("PATCH", API_PREFIX + path, body=body)
+
+    def delete(self, path: str, params: Params | None = None) -> Any:
+        return self._request("DELETE", API_PREFIX + path, params=params)
+
+    def list_all(self, path: str, params: Params | None = None) -> list[Any]:
+        """Every item of a paged list, following ``next_cursor``."""
+        query = dict(params or {})
+        items: list[Any] = []
+        while True:
+            page = self.get(path, query)
+            if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+                raise CliError(f"GET {path} did not answer with a list of items")
+            items.extend(page["items"])
+            if not page.get("next_cursor"):
+                return items
+            query["cursor"] = page["next_cursor"]
+
+    @contextmanager
+    def stream(self, path: str, *, last_event_id: str | None = None) -> Iterator[Iterator[str]]:
+        """The lines of a Server-Sent Events response, while it stays open."""
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        timeout = httpx.Timeout(10.0, read=STREAM_READ_TIMEOUT)
+        try:
+            with self._http.stream(
+                "GET", API_PREFIX + path, headers=headers, timeout=timeout
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise self._error(response)
+                yield response.iter_lines()
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            raise NoServer(self.url) from None
+        except httpx.TransportError as exc:
+            raise ServerGone(f"the stream from {self.url} broke: {_describe(exc)}") from None
+
+    def _request(
+        self, method: str, url: str, *, params: Params | None = None, body: Any = None
+    ) -> Any:
+        headers = {}
+        if method != "GET":
+            headers[IDEMPOTENCY_HEADER] = str(uuid.uuid4())
+        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        for attempt in range(RETRIES + 1):
+            try:
+                response = self._http.request(method, url, params=query, json=body, headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                raise NoServer(self.url) from None
+            except httpx.TransportError as exc:
+                if attempt == RETRIES:
+                    raise ServerGone(
+                        f"the server at {self.url} broke the connection: {_describe(exc)}"
+                    ) from None
+                time.sleep(RETRY_DELAY_SECONDS * (attempt + 1))
+                continue
+            return self._decode(response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _decode(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise self._error(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise CliError(
+                f"the server at {self.url} answered {response.request.url.path} with a body "
+                "that is not JSON — is it a Swarmyard server?"
+            ) from None
+
+    def _error(self, response: httpx.Response) -> ApiError:
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):
+            message = error.get("message") or f"HTTP {status} {response.reason_phrase}"
+            return ApiError(
+                status, str(error.get("code") or "error"), str(message), error.get("details")
+            )
+        if isinstance(body, dict) and "detail" in body:
+            return _framework_error(status, body["detail"])
+        text = response.text.strip()[:200] or None
+        return ApiError(status, "http_error", f"HTTP {status} {response.reason_phrase}", text)
+
+
+def _framework_error(status: int, detail: Any) -> ApiError:
+    """A web framework's own error shape (``{"detail": ...}``), e.g. before a
+    route's handler ran."""
+    if isinstance(detail, str):
+        return ApiError(status, "http_error", detail)
+    problems = detail
+    if isinstance(detail, list):
+        problems = [
+            {"path": ".".join(str(p) for p in item.get("loc", [])), "reason": item.get("msg")}
+            if isinstance(item, dict)
+            else item
+            for item in detail
+        ]
+    return ApiError(status, "http_error", f"HTTP {status}", problems)
+
+
+def _query_value(value: str | int | float | bool) -> str | int | float:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__

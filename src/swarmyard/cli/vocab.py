@@ -1,0 +1,30 @@
+"""The board's words, as the command line offers them.
+
+These mirror the enums in `swarmyard.domain` (a test keeps them equal). They
+are spelled out here because the domain package loads pydantic, which the
+command line must not pay for at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = [
+    "BOARD_MAIN",
+    "BOARD_OTHER",
+    "ComplexityName",
+    "MissedPolicy",
+    "PriorityName",
+    "TaskStatusName",
+]
+
+TaskStatusName = Literal[
+    "backlog", "todo", "in_progress", "review", "done", "blocked", "failed", "cancelled"
+]
+PriorityName = Literal["low", "normal", "high", "urgent"]
+ComplexityName = Literal["low", "medium", "high", "critical"]
+MissedPolicy = Literal["skip", "once"]
+
+# The board's five main columns, shown side by side, and the others listed below.
+BOARD_MAIN: tuple[TaskStatusName, ...] = ("backlog", "todo", "in_progress", "review", "done")
+BOARD_OTHER: tuple[TaskStatusName, ...] = ("blocked", "failed", "cancelled")

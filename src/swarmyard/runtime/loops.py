@@ -1,0 +1,75 @@
+"""The long-running loops of the control plane: orchestrator, scheduler,
+recovery sweep and outbox sweep.
+
+The orchestrator wakes on any board message (a task created or finished, an
+agent installed or scaled) and otherwise every `interval` seconds; the rest
+tick on their own periods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from ..ports import Bus, Store
+from ..services.orchestrator import Orchestrator
+from ..services.schedules import ScheduleService
+from .recovery import Recovery
+from .relay import Relay
+
+__all__ = ["orchestrator_loop", "periodic"]
+
+log = structlog.get_logger("swarmyard.loops")
+
+
+async def orchestrator_loop(store: Store, bus: Bus, orchestrator: Orchestrator, *,
+                            interval: float) -> None:
+    wake = asyncio.Event()
+    sub = await bus.subscribe("swarmyard.*.board")
+
+    async def listen() -> None:
+        async for msg in sub:
+            if b'"kind":"run_stop"' not in msg.data:
+                wake.set()
+
+    listener = asyncio.create_task(listen())
+    try:
+        while True:
+            wake.clear()
+            try:
+                for ws in await store.list_workspaces():
+                    await orchestrator.assign_ready(ws.id)
+            except Exception:
+                log.exception("orchestrator pass failed; trying again")
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+    finally:
+        listener.cancel()
+        await sub.unsubscribe()
+
+
+async def periodic(name: str, every: float, action: Callable[[], Awaitable[object]]) -> None:
+    while True:
+        try:
+            await action()
+        except Exception:
+            log.exception("periodic job failed", job=name)
+        await asyncio.sleep(every)
+
+
+def scheduler_jobs(store: Store, schedules: ScheduleService, recovery: Recovery,
+                   relay: Relay, *, lease_seconds: float) -> list[tuple[str, float,
+                                                                   Callable[[], Awaitable[object]]]]:
+    async def tick_schedules() -> None:
+        for ws in await store.list_workspaces():
+            await schedules.tick(ws.id)
+
+    return [
+        ("schedules", 5.0, tick_schedules),
+        ("recovery", max(0.5, lease_seconds / 3), recovery.sweep),
+        ("outbox", 2.0, relay.sweep),
+    ]

@@ -1,0 +1,44 @@
+"""`swarmyard serve`: API, orchestrator, workers and scheduler in one process."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from ..config import Settings
+
+__all__ = ["configure_logging", "serve_forever"]
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=True,
+    )
+
+
+def serve_forever(settings: Settings) -> None:
+    import uvicorn
+
+    from ..api.app import create_app
+    from .wiring import build
+
+    configure_logging()
+    container = build(settings)
+    app = create_app(container)
+    where = settings.database_url.split("@")[-1] if settings.database_url else str(
+        settings.data_dir)
+    model = (f"{settings.model} at {settings.openai_base_url}" if settings.openai_base_url
+             else "the built-in offline model (no LLM key configured)")
+    print(f"Swarmyard on http://{settings.host}:{settings.port} — data: {where} — "
+          f"agents use {model}", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
+                lifespan="on", timeout_graceful_shutdown=15)

@@ -1,0 +1,186 @@
+"""A run's life as workers see it: claim, record each step, finish.
+
+Every write is fenced by the run's attempt number: a worker that lost its
+lease (it stalled, or was presumed dead and the run was resumed elsewhere)
+gets `StaleAttempt` on its next write and must drop the run. A step's
+events and the checkpoint of the conversation are written in one
+transaction, so a resumed run continues exactly after its last recorded
+step and never repeats an event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from ..domain import (
+    AgentManifest,
+    EventType,
+    Execution,
+    Run,
+    RunEvent,
+    RunStatus,
+    Task,
+    TaskStatus,
+)
+from ..ports import UnitOfWork
+from .announce import Announcer
+from .catalog import CatalogService
+from .deps import Deps
+from .learning import record_execution
+
+__all__ = ["Claimed", "Lifecycle", "Outcome"]
+
+
+@dataclass(slots=True)
+class Claimed:
+    run: Run
+    task: Task
+    manifest: AgentManifest
+    checkpoint: bytes | None
+    resumed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: RunStatus
+    output: str | None = None
+    error: str | None = None
+
+
+class Lifecycle:
+    def __init__(self, deps: Deps, catalog: CatalogService, *, lease_seconds: float) -> None:
+        self._d = deps
+        self._catalog = catalog
+        self.lease = timedelta(seconds=lease_seconds)
+
+    def event(self, run: Run, type_: EventType, payload: dict[str, Any]) -> RunEvent:
+        """The run's next event (not yet stored: pass it to `record`/`finish`)."""
+        ev = RunEvent(run.id, run.workspace_id, run.next_seq, type_, self._d.clock.now(),
+                      payload, task_id=run.task_id)
+        run.next_seq += 1
+        return ev
+
+    async def claim(self, workspace_id: str, run_id: str, owner: str) -> Claimed | None:
+        now = self._d.clock.now()
+        async with self._d.store.unit_of_work(workspace_id) as uow:
+            run = await uow.runs.claim(run_id, owner=owner, now=now, lease_until=now + self.lease)
+            if run is None:
+                return None
+            task = await uow.tasks.get(run.task_id)
+            agent = await uow.agents.get(run.agent_id)
+            manifest = await self._catalog.get(uow, agent.manifest_id, agent.manifest_version)
+            checkpoint = await uow.runs.checkpoint(run.id)
+            resumed = run.attempt > 1
+            if resumed:
+                ev = self.event(run, EventType.PROGRESS, {
+                    "resumed": True, "attempt": run.attempt, "from_step": run.steps})
+            else:
+                ev = self.event(run, EventType.STARTED, {
+                    "agent_id": agent.id, "agent": agent.name, "role": run.role,
+                    "assignment": run.assignment})
+            await uow.runs.save(run)
+            await uow.events.append([ev])
+            ann = Announcer(uow, self._d.clock, self._d.ids)
+            await ann.run_events([ev])
+            await uow.commit()
+        self._d.outbox.submit(ann.messages)
+        return Claimed(run, task, manifest, checkpoint, resumed)
+
+    async def renew(self, run: Run, owner: str) -> bool:
+        until = self._d.clock.now() + self.lease
+        async with self._d.store.unit_of_work(run.workspace_id) as uow:
+            ok = await uow.runs.renew(run.id, attempt=run.attempt, owner=owner, lease_until=until)
+            await uow.commit()
+        if ok:
+            run.lease_expires_at = until
+        return ok
+
+    async def stop_requested(self, run: Run) -> bool:
+        async with self._d.store.unit_of_work(run.workspace_id) as uow:
+            return (await uow.runs.get(run.id)).stop_requested
+
+    async def record(self, run: Run, events: list[RunEvent], checkpoint: bytes | None) -> None:
+        """One step: the run's counters, its new events and the checkpoint, atomically."""
+        async with self._d.store.unit_of_work(run.workspace_id) as uow:
+            await uow.runs.save(run, checkpoint=checkpoint)
+            await uow.events.append(events)
+            ann = Announcer(uow, self._d.clock, self._d.ids)
+            await ann.run_events(events)
+            await uow.commit()
+        self._d.outbox.submit(ann.messages)
+
+    async def finish(self, run: Run, outcome: Outcome, events: list[RunEvent],
+                     checkpoint: bytes | None = None) -> Task:
+        now = self._d.clock.now()
+        async with self._d.store.unit_of_work(run.workspace_id) as uow:
+            stored = await uow.runs.get(run.id)
+            run.stop_requested = run.stop_requested or stored.stop_requested
+            run.output, run.error = outcome.output, outcome.error
+            run.move(outcome.status, now=now)
+            await uow.runs.save(run, checkpoint=checkpoint)
+            await uow.events.append(events)
+            await uow.agents.release_slot(run.agent_id)
+            succeeded = outcome.status is RunStatus.SUCCEEDED
+            await uow.agents.add_usage(
+                run.agent_id, succeeded=int(succeeded),
+                failed=int(outcome.status in (RunStatus.FAILED, RunStatus.TIMED_OUT)),
+                tokens_in=run.tokens_in, tokens_out=run.tokens_out,
+                cost_microusd=run.cost_microusd, errors=int(not succeeded and
+                                                           outcome.status is not RunStatus.STOPPED))
+            task = await uow.tasks.get(run.task_id)
+            if outcome.status is not RunStatus.STOPPED:
+                started = run.started_at or run.created_at
+                await record_execution(uow, Execution(
+                    run.agent_id, task.type, now, succeeded,
+                    (now - started).total_seconds(), run.cost_microusd))
+            ann = Announcer(uow, self._d.clock, self._d.ids)
+            await ann.run_events(events)
+            await self._settle_task(uow, ann, task, run, outcome)
+            await uow.commit()
+        self._d.outbox.submit(ann.messages)
+        return task
+
+    async def _settle_task(self, uow: UnitOfWork, ann: Announcer, task: Task, run: Run,
+                           outcome: Outcome) -> None:
+        now = self._d.clock.now()
+        await self._add_cost(uow, ann, task, run.cost_microusd)
+        if task.status is not TaskStatus.IN_PROGRESS or task.assignee_agent_id != run.agent_id:
+            # Cancelled or moved meanwhile: the card already says what happened.
+            if run.cost_microusd:
+                await uow.tasks.update(task)
+                await ann.task_changed(task)
+            return
+        previous = task.status
+        if outcome.status is RunStatus.SUCCEEDED:
+            task.result = outcome.output
+            task.move(TaskStatus.REVIEW, now=now)
+            if not task.review_required:
+                task.move(TaskStatus.DONE, now=now)
+        elif outcome.status is RunStatus.STOPPED:
+            task.move(TaskStatus.BLOCKED, now=now)
+            task.waiting_reason = f"run {run.id} was stopped; move the card to todo to retry"
+        elif task.attempts < task.max_attempts:
+            task.move(TaskStatus.TODO, now=now)
+            task.assignee_agent_id = None
+            task.waiting_reason = f"retrying after attempt {task.attempts} failed: {outcome.error}"
+        else:
+            task.move(TaskStatus.FAILED, now=now)
+            task.result = outcome.error
+            task.waiting_reason = None
+        await uow.tasks.update(task)
+        await ann.task_changed(task, previous=previous.value)
+
+    async def _add_cost(self, uow: UnitOfWork, ann: Announcer, task: Task, cost: int) -> None:
+        """A card's cost includes its subtasks', so roll the run's cost up the tree."""
+        if not cost:
+            return
+        task.cost_microusd += cost
+        parent_id = task.parent_id
+        while parent_id:
+            parent = await uow.tasks.get(parent_id)
+            parent.cost_microusd += cost
+            await uow.tasks.update(parent)
+            await ann.task_changed(parent)
+            parent_id = parent.parent_id

@@ -1,0 +1,163 @@
+"""The orchestrator: gives each ready task to the best agent that can take it.
+
+One pass looks at the ready tasks of a workspace (todo, unassigned), most
+urgent first. For each it checks dependencies, finds the eligible agents,
+scores them (`domain.scoring`) and takes a slot of the winner atomically;
+then it creates the run, moves the card to in_progress and puts the run on
+its role's work queue — all in one transaction. A task nobody can take
+stays in todo and says why (`waiting_reason`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain import (
+    ALL_TYPES,
+    Agent,
+    AgentManifest,
+    Candidate,
+    Run,
+    RunStatus,
+    Score,
+    Task,
+    TaskStatus,
+    choose,
+)
+from ..domain.eligibility import ineligibility
+from ..ports import Page, UnitOfWork
+from .announce import Announcer
+from .catalog import CatalogService
+from .deps import Deps
+
+__all__ = ["Assignment", "Orchestrator"]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    task_id: str
+    run_id: str
+    agent_id: str
+    scores: list[Score]
+
+
+class Orchestrator:
+    def __init__(self, deps: Deps, catalog: CatalogService) -> None:
+        self._d = deps
+        self._catalog = catalog
+
+    async def assign_ready(self, workspace_id: str, limit: int = 200) -> list[Assignment]:
+        """One pass over the ready tasks of a workspace; returns what was assigned."""
+        async with self._d.store.unit_of_work(workspace_id) as uow:
+            ann = Announcer(uow, self._d.clock, self._d.ids)
+            made = await self._pass(uow, ann, limit)
+            if ann.messages:
+                await uow.commit()
+        if ann.messages:
+            self._d.outbox.submit(ann.messages)
+        return made
+
+    async def _pass(self, uow: UnitOfWork, ann: Announcer, limit: int) -> list[Assignment]:
+        tasks = await uow.tasks.ready(limit)
+        if not tasks:
+            return []
+        agents = [a for a in await uow.agents.list() if a.takes_work]
+        manifests = {a.id: await self._catalog.get(uow, a.manifest_id, a.manifest_version)
+                     for a in agents}
+        made: list[Assignment] = []
+        for task in tasks:
+            if not await self._dependencies_done(uow, ann, task):
+                continue
+            assignment = await self._assign(uow, ann, task, agents, manifests)
+            if assignment:
+                made.append(assignment)
+        return made
+
+    async def _dependencies_done(self, uow: UnitOfWork, ann: Announcer, task: Task) -> bool:
+        if not task.depends_on:
+            return True
+        deps = await uow.tasks.get_many(task.depends_on)
+        dead = [d.id for d in deps if d.status in (TaskStatus.FAILED, TaskStatus.CANCELLED)]
+        if dead:
+            previous = task.move(TaskStatus.BLOCKED, now=self._d.clock.now())
+            task.waiting_reason = f"dependency {', '.join(dead)} failed or was cancelled"
+            await uow.tasks.update(task)
+            await ann.task_changed(task, previous=previous.value)
+            return False
+        pending = [d.id for d in deps if d.status is not TaskStatus.DONE]
+        if pending:
+            await self._wait(uow, ann, task, f"waiting for dependencies: {', '.join(pending)}")
+            return False
+        return True
+
+    async def _wait(self, uow: UnitOfWork, ann: Announcer, task: Task, reason: str) -> None:
+        if task.waiting_reason != reason:
+            task.waiting_reason = reason
+            task.updated_at = self._d.clock.now()
+            await uow.tasks.update(task)
+            await ann.task_changed(task)
+
+    async def _assign(self, uow: UnitOfWork, ann: Announcer, task: Task, agents: list[Agent],
+                      manifests: dict[str, AgentManifest]) -> Assignment | None:
+        eligible = [a for a in agents if ineligibility(a, manifests[a.id], task) is None]
+        if not eligible:
+            await self._wait(uow, ann, task, _nobody_reason(task, agents, manifests))
+            return None
+        # A retried task prefers agents that have not failed it already.
+        failed_before = {r.agent_id for r in await uow.runs.list(task_id=task.id, statuses=(
+            RunStatus.FAILED, RunStatus.TIMED_OUT))} if task.attempts else set()
+        fresh = [a for a in eligible if a.id not in failed_before and a.free_slots]
+        pool = fresh or eligible
+        profiles = await uow.learning.profiles([a.id for a in pool], [task.type, ALL_TYPES])
+        by_key = {(p.agent_id, p.task_type): p for p in profiles}
+        _, scores = choose([Candidate(a, by_key.get((a.id, ALL_TYPES)),
+                                      by_key.get((a.id, task.type))) for a in pool])
+        for s in scores:
+            if await uow.agents.take_slot(s.agent_id):
+                agent = next(a for a in pool if a.id == s.agent_id)
+                agent.running += 1  # mirror the atomic update for the rest of this pass
+                return await self._start(uow, ann, task, agent, scores, s)
+        busy = ", ".join(a.name for a in eligible)
+        await self._wait(uow, ann, task, f"all eligible agents are busy ({busy})")
+        return None
+
+    async def _start(self, uow: UnitOfWork, ann: Announcer, task: Task, agent: Agent,
+                     scores: list[Score], chosen: Score) -> Assignment:
+        now = self._d.clock.now()
+        run = Run(
+            id=self._d.ids.new("run"),
+            workspace_id=uow.workspace_id,
+            task_id=task.id,
+            agent_id=agent.id,
+            role=agent.role,
+            created_at=now,
+            input=task.description,
+            assignment={
+                "chosen": chosen.agent_id,
+                "reason": f"highest score {chosen.final:.4f} among {len(scores)} "
+                          f"candidate(s) with a free slot",
+                "scores": [s.as_dict() for s in scores],
+            },
+        )
+        await uow.runs.add(run)
+        previous = task.move(TaskStatus.IN_PROGRESS, now=now)
+        task.assignee_agent_id = agent.id
+        task.attempts += 1
+        task.waiting_reason = None
+        await uow.tasks.update(task)
+        await ann.task_changed(task, previous=previous.value)
+        await ann.dispatch(run)
+        return Assignment(task.id, run.id, agent.id, scores)
+
+
+def _nobody_reason(task: Task, agents: list[Agent], manifests: dict[str, AgentManifest]) -> str:
+    if task.required_role:
+        wanted = f"an agent of role {task.required_role}"
+    elif task.required_capabilities:
+        wanted = f"an agent with {', '.join(task.required_capabilities)}"
+    else:
+        wanted = f"an agent that takes {task.type} tasks ({task.complexity.value} complexity)"
+    if not agents:
+        return f"no active agent is installed; install {wanted}"
+    reasons = sorted({f"{a.name}: {ineligibility(a, manifests[a.id], task)}" for a in agents})
+    return f"waiting for {wanted}; " + "; ".join(reasons[:5])

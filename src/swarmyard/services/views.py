@@ -1,0 +1,140 @@
+"""JSON shapes of domain objects, shared by the API, the bus and the CLI.
+
+One function per entity so a task looks the same in a REST answer, a
+board message on the WebSocket and an SSE event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..domain import Agent, AgentManifest, Project, Run, Schedule, Task
+
+__all__ = [
+    "agent_view",
+    "manifest_view",
+    "microusd_to_usd",
+    "project_view",
+    "run_view",
+    "schedule_view",
+    "task_view",
+]
+
+
+def microusd_to_usd(value: int | float) -> float:
+    return round(value / 1_000_000, 6)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def task_view(t: Task) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "project_id": t.project_id,
+        "title": t.title,
+        "description": t.description,
+        "type": t.type,
+        "priority": t.priority.value,
+        "complexity": t.complexity.value,
+        "required_role": t.required_role,
+        "required_capabilities": list(t.required_capabilities),
+        "depends_on": list(t.depends_on),
+        "parent_id": t.parent_id,
+        "delegation_depth": t.delegation_depth,
+        "status": t.status.value,
+        "assignee_agent_id": t.assignee_agent_id,
+        "result": t.result,
+        "waiting_reason": t.waiting_reason,
+        "cost_usd": microusd_to_usd(t.cost_microusd),
+        "attempts": t.attempts,
+        "max_attempts": t.max_attempts,
+        "review_required": t.review_required,
+        "labels": dict(t.labels),
+        "version": t.version,
+        "created_at": _iso(t.created_at),
+        "updated_at": _iso(t.updated_at),
+        "finished_at": _iso(t.finished_at),
+    }
+
+
+def run_view(r: Run) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "task_id": r.task_id,
+        "agent_id": r.agent_id,
+        "role": r.role,
+        "status": r.status.value,
+        "attempt": r.attempt,
+        "model": r.model,
+        "steps": r.steps,
+        "tokens_in": r.tokens_in,
+        "tokens_out": r.tokens_out,
+        "cost_usd": microusd_to_usd(r.cost_microusd),
+        "output": r.output,
+        "error": r.error,
+        "assignment": r.assignment,
+        "stop_requested": r.stop_requested,
+        "created_at": _iso(r.created_at),
+        "started_at": _iso(r.started_at),
+        "finished_at": _iso(r.finished_at),
+    }
+
+
+def agent_view(a: Agent, now: datetime) -> dict[str, Any]:
+    uptime = (now - a.started_at).total_seconds() if a.started_at and a.takes_work else 0.0
+    return {
+        "id": a.id,
+        "name": a.name,
+        "manifest_id": a.manifest_id,
+        "manifest_version": a.manifest_version,
+        "role": a.role,
+        "replicas": a.replicas,
+        "status": a.status.value,
+        "health": a.health.value,
+        "running": a.running,
+        "load": round(a.load, 4),
+        "free_slots": a.free_slots,
+        "uptime_seconds": round(max(0.0, uptime), 3),
+        "tasks_succeeded": a.tasks_succeeded,
+        "tasks_failed": a.tasks_failed,
+        "tokens_in": a.tokens_in,
+        "tokens_out": a.tokens_out,
+        "cost_usd": microusd_to_usd(a.cost_microusd),
+        "errors": a.errors,
+        "created_at": _iso(a.created_at),
+    }
+
+
+def manifest_view(m: AgentManifest) -> dict[str, Any]:
+    return m.model_dump(mode="json")
+
+
+def project_view(p: Project) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "description": p.description,
+        "workdir": p.workdir,
+        "created_at": _iso(p.created_at),
+        "updated_at": _iso(p.updated_at),
+    }
+
+
+def schedule_view(s: Schedule) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "name": s.name,
+        "cron": s.cron,
+        "timezone": s.timezone,
+        "task": dict(s.template),
+        "missed": s.missed.value,
+        "enabled": s.enabled,
+        "next_run_at": _iso(s.next_run_at),
+        "last_run_at": _iso(s.last_run_at),
+        "last_task_id": s.last_task_id,
+        "runs": s.runs,
+        "created_at": _iso(s.created_at),
+    }

@@ -1,0 +1,255 @@
+"""Fixtures for the model adapters: the platform's built-in tools, a tiny
+agent loop that drives a `ModelClient` to its final answer, and a loopback
+server speaking the OpenAI chat-completions wire protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import uvicorn
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    SystemPromptPart,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from swarmyard.ports import ModelCall, ModelClient, ToolSpec
+
+TOOLS = [
+    ToolSpec(
+        "delegate",
+        "Create a subtask for another role and wait for its result.",
+        {
+            "type": "object",
+            "properties": {
+                "role": {"type": "string"},
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "type": {"type": "string"},
+                "complexity": {"type": "string", "enum": ["low", "medium", "high", "critical"]},
+            },
+            "required": ["role", "title", "description", "type"],
+        },
+    ),
+    ToolSpec(
+        "read_task",
+        "Read a task of this workspace.",
+        {"type": "object", "properties": {"task_id": {"type": "string"}}, "required": ["task_id"]},
+    ),
+    ToolSpec(
+        "list_tasks",
+        "List tasks, optionally by status or text.",
+        {"type": "object", "properties": {"status": {"type": "string"}, "text": {"type": "string"}}},
+    ),
+]
+
+ToolAnswer = Callable[[ToolCallPart], Awaitable[str]]
+
+
+def delegation(status: str = "done", result: str = "", reason: str = "", task_id: str = "t-sub") -> str:
+    return json.dumps({"task_id": task_id, "status": status, "result": result, "reason": reason})
+
+
+@dataclass
+class Transcript:
+    """What a driven run did: every response, every tool call, the history."""
+
+    messages: list[ModelMessage]
+    responses: list[ModelResponse] = field(default_factory=list)
+    calls: list[ToolCallPart] = field(default_factory=list)
+
+    @property
+    def final_text(self) -> str:
+        return "\n".join(p.content for p in self.responses[-1].parts if isinstance(p, TextPart))
+
+    def called(self, tool: str) -> list[ToolCallPart]:
+        return [c for c in self.calls if c.tool_name == tool]
+
+
+async def drive(
+    client: ModelClient,
+    *,
+    role: str,
+    task_type: str,
+    title: str,
+    description: str = "",
+    on_tool: ToolAnswer | None = None,
+    parent_task_id: str | None = None,
+    complexity: str = "medium",
+    tools: list[ToolSpec] | None = None,
+    run_id: str = "run-1",
+    task_id: str = "task-1",
+    max_steps: int = 20,
+) -> Transcript:
+    """A minimal agent loop: call the model, answer its tool calls, repeat
+    until it answers without calling a tool."""
+    transcript = Transcript(
+        messages=[
+            ModelRequest(
+                parts=[
+                    SystemPromptPart(f"You are the {role} of a Swarmyard team."),
+                    UserPromptPart(f"{title}\n\n{description}".strip()),
+                ]
+            )
+        ]
+    )
+    for _ in range(max_steps):
+        call = ModelCall(
+            messages=list(transcript.messages),
+            tools=TOOLS if tools is None else tools,
+            role=role,
+            run_id=run_id,
+            task_id=task_id,
+            task_type=task_type,
+            task_title=title,
+            task_description=description,
+            complexity=complexity,
+            parent_task_id=parent_task_id,
+        )
+        response = await client.request(call)
+        transcript.responses.append(response)
+        transcript.messages.append(response)
+        calls = [p for p in response.parts if isinstance(p, ToolCallPart)]
+        if not calls:
+            return transcript
+        assert on_tool is not None, f"the model called {calls[0].tool_name} with no tools answered"
+        returns = []
+        for part in calls:
+            transcript.calls.append(part)
+            content = await on_tool(part)
+            returns.append(ToolReturnPart(part.tool_name, content, part.tool_call_id))
+        transcript.messages.append(ModelRequest(parts=returns))
+    raise AssertionError(f"no final answer after {max_steps} steps")
+
+
+# Helpers reach the tests as fixtures: test directories here are not
+# packages, so importing from this module by name would be fragile.
+
+
+@pytest.fixture
+def tools() -> list[ToolSpec]:
+    return list(TOOLS)
+
+
+@pytest.fixture(name="drive")
+def drive_fixture() -> Callable[..., Awaitable[Transcript]]:
+    return drive
+
+
+@pytest.fixture(name="delegation")
+def delegation_fixture() -> Callable[..., str]:
+    return delegation
+
+
+@pytest.fixture(name="completion")
+def completion_fixture() -> Callable[..., dict[str, Any]]:
+    return completion
+
+
+# --------------------------------------------------------------------------- wire server
+
+
+@dataclass
+class ChatServer:
+    """A loopback OpenAI-compatible server: answers POST /v1/chat/completions
+    with the queued replies (status, JSON body) and records every request."""
+
+    base_url: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    replies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def reply(self, body: dict[str, Any], status: int = 200) -> None:
+        self.replies.append((status, body))
+
+    async def _chat(self, request: Request) -> JSONResponse:
+        self.requests.append(await request.json())
+        self.headers.append(dict(request.headers))
+        status, body = self.replies.pop(0) if self.replies else (500, {"error": "no reply queued"})
+        return JSONResponse(body, status_code=status)
+
+
+def completion(
+    content: str | None = None,
+    tool_calls: list[dict[str, Any]] | None = None,
+    *,
+    prompt_tokens: int = 10,
+    completion_tokens: int = 5,
+    model: str = "llama3.1",
+) -> dict[str, Any]:
+    """A chat.completion body, as OpenAI (and Ollama, vLLM, ...) send it."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": call["name"], "arguments": json.dumps(call["args"])},
+            }
+            for call in tool_calls
+        ]
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if tool_calls else "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+@pytest.fixture
+async def chat_server() -> AsyncIterator[ChatServer]:
+    state = ChatServer()
+    app = Starlette(routes=[Route("/v1/chat/completions", state._chat, methods=["POST"])])
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.005)
+        if task.done():
+            task.result()
+    state.base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        yield state
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

@@ -1,0 +1,606 @@
+"""A fake Swarmyard server for the command-line tests.
+
+`FakeApi` keeps a small in-memory world and answers the HTTP contract the
+CLI relies on (paths, bodies, error shape, Server-Sent Events). It runs
+under uvicorn on a free loopback port in a background thread, so the CLI
+is exercised over real HTTP. Every request is recorded with its headers,
+which is how tests check idempotency keys and the workspace header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from typer.testing import CliRunner, Result
+
+from swarmyard.cli.main import app as cli_app
+from swarmyard.domain.states import MANUAL_TASK_MOVES, TaskStatus
+from swarmyard.domain.task import TASK_TYPES
+
+Json = dict[str, Any]
+NOW = "2025-03-01T10:00:00+00:00"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+def problem(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "details": details}}, status_code=status
+    )
+
+
+def manifest(ident: str, role: str, deps: Sequence[Json] = ()) -> Json:
+    return {
+        "id": ident,
+        "name": ident.title(),
+        "version": "1.0.0",
+        "role": role,
+        "description": f"The {role}.",
+        "capabilities": [
+            {
+                "id": f"{role}-work",
+                "name": "Work",
+                "description": "Does the work.",
+                "complexity": "high",
+                "task_types": ["feature"],
+            }
+        ],
+        "skills": ["python"],
+        "model": {"tier": "mid", "preferred": ["offline"]},
+        "allowed_tools": ["read_task"],
+        "dependencies": list(deps),
+        "system_prompt": f"You are the {role}.",
+        "max_concurrent_tasks": 2,
+        "max_steps": 20,
+        "health_check": {},
+        "builtin": True,
+    }
+
+
+class FakeApi:
+    def __init__(self, url: str = "") -> None:
+        self.url = url
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests: list[Recorded] = []
+        self.agents: dict[str, Json] = {}
+        self.projects: dict[str, Json] = {}
+        self.tasks: dict[str, Json] = {}
+        self.runs: dict[str, Json] = {}
+        self.events: dict[str, list[Json]] = {}
+        self.schedules: dict[str, Json] = {}
+        self.stories: dict[str, list[tuple[str, Json]]] = {}
+        self.connections: Counter[str] = Counter()
+        # Streams whose first connection drops early: path -> frames sent before.
+        self.break_first: dict[str, int] = {}
+        self._ids = itertools.count(1)
+        self.catalog: list[Json] = [
+            manifest("developer", "developer"),
+            manifest("tester", "tester"),
+            manifest("reviewer", "code-reviewer", [{"role": "developer", "min_version": "1.0.0"}]),
+            manifest("lead", "project-manager", [{"role": "architect", "min_version": "1.2.0"}]),
+        ]
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._ids)}"
+
+    # -- seeding helpers used by tests -------------------------------------------
+    def add_agent(self, name: str, role: str = "developer", **extra: Any) -> Json:
+        agent = {
+            "id": self.new_id("agt"),
+            "name": name,
+            "manifest_id": role,
+            "manifest_version": "1.0.0",
+            "role": role,
+            "replicas": 1,
+            "status": "active",
+            "health": "healthy",
+            "running": 0,
+            "load": 0.0,
+            "free_slots": 1,
+            "uptime_seconds": 12,
+            "tasks_succeeded": 3,
+            "tasks_failed": 1,
+            "tokens_in": 100,
+            "tokens_out": 50,
+            "cost_usd": 0.0123,
+            "errors": 0,
+            "created_at": NOW,
+        } | extra
+        self.agents[agent["id"]] = agent
+        return agent
+
+    def add_task(self, title: str, **extra: Any) -> Json:
+        task = {
+            "id": self.new_id("tsk"),
+            "project_id": None,
+            "title": title,
+            "description": "",
+            "type": "feature",
+            "priority": "normal",
+            "complexity": "medium",
+            "required_role": None,
+            "required_capabilities": [],
+            "depends_on": [],
+            "parent_id": None,
+            "status": "todo",
+            "assignee_agent_id": None,
+            "result": None,
+            "waiting_reason": None,
+            "cost_usd": 0.0,
+            "attempts": 0,
+            "max_attempts": 2,
+            "review_required": False,
+            "created_at": NOW,
+            "updated_at": NOW,
+            "finished_at": None,
+        } | extra
+        self.tasks[task["id"]] = task
+        return task
+
+    def add_run(self, task_id: str, role: str, status: str = "running") -> Json:
+        run = {
+            "id": self.new_id("run"),
+            "task_id": task_id,
+            "agent_id": None,
+            "role": role,
+            "status": status,
+            "attempt": 1,
+            "model": "offline",
+            "steps": 0,
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "cost_usd": 0.0,
+            "output": None,
+            "error": None,
+            "assignment": {},
+            "stop_requested": False,
+            "created_at": NOW,
+            "started_at": NOW,
+            "finished_at": None,
+        }
+        self.runs[run["id"]] = run
+        self.events[run["id"]] = []
+        return run
+
+    def add_event(self, run_id: str, kind: str, **payload: Any) -> Json:
+        log = self.events[run_id]
+        event = {
+            "run_id": run_id,
+            "task_id": self.runs[run_id]["task_id"],
+            "seq": len(log) + 1,
+            "type": kind,
+            "at": NOW,
+            "payload": payload,
+        }
+        log.append(event)
+        return event
+
+    def sent(self, method: str, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and r.path == path]
+
+    def mutations(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method != "GET"]
+
+    # -- the story a task stream tells -------------------------------------------
+    def story(self, root: Json) -> list[tuple[str, Json]]:
+        """What agents do on `root`: a delegation, tool calls, an end. Applied to
+        the store once; every connection to the stream replays it."""
+        if root["id"] in self.stories:
+            return self.stories[root["id"]]
+        frames: list[tuple[str, Json]] = []
+        dev = self.add_agent("dev-1", "developer")
+
+        def task_frame(task: Json, **changes: Any) -> None:
+            task.update(changes)
+            frames.append(("task", dict(task)))
+
+        def run_frame(run_id: str, kind: str, **payload: Any) -> None:
+            frames.append(("run_event", self.add_event(run_id, kind, **payload)))
+
+        task_frame(root, status="in_progress", assignee_agent_id=dev["id"])
+        run = self.add_run(root["id"], "developer")
+        run_frame(run["id"], "started")
+        run_frame(
+            run["id"], "llm_call", model="offline", provider="offline", offline=True,
+            tokens_in=120, tokens_out=30, cost_usd=0.0, duration_ms=4, text="plan: delegate tests",
+        )
+        run_frame(run["id"], "tool_call", tool="read_task", args={"id": root["id"]}, call_id="c1")
+        run_frame(run["id"], "tool_result", tool="read_task", call_id="c1", content="ok", ok=True)
+        sub = self.add_task("Write tests", parent_id=root["id"], required_role="tester")
+        run_frame(run["id"], "delegated", subtask_id=sub["id"], role="tester", title="Write tests")
+        frames.append(("task", dict(sub)))
+        sub_run = self.add_run(sub["id"], "tester")
+        task_frame(sub, status="in_progress")
+        run_frame(sub_run["id"], "started")
+        run_frame(sub_run["id"], "completed", output="tests written")
+        task_frame(sub, status="done", result="tests written")
+        if "fail" in root["title"]:
+            run_frame(run["id"], "error", message="the model gave up")
+            task_frame(root, status="failed", waiting_reason="attempts exhausted")
+        else:
+            run_frame(run["id"], "completed", output="feature built")
+            task_frame(root, status="done", result="feature built", cost_usd=0.0042)
+        frames.append(("end", dict(root)))
+        self.stories[root["id"]] = frames
+        return frames
+
+
+# ----------------------------------------------------------------------------- app
+
+
+def build_app(api: FakeApi) -> Starlette:
+    async def record(request: Request) -> Any:
+        raw = await request.body()
+        body = json.loads(raw) if raw else None
+        api.requests.append(
+            Recorded(
+                request.method,
+                request.url.path,
+                dict(request.query_params),
+                {k.lower(): v for k, v in request.headers.items()},
+                body,
+            )
+        )
+        return body
+
+    def route(path: str, methods: list[str]) -> Callable[[Any], Route]:
+        def wrap(handler: Any) -> Route:
+            async def endpoint(request: Request) -> Response:
+                body = await record(request)
+                return await handler(request, body)
+
+            return Route(path, endpoint, methods=methods)
+
+        return wrap
+
+    routes: list[Route] = []
+
+    def add(path: str, *methods: str) -> Callable[[Any], Any]:
+        def deco(handler: Any) -> Any:
+            routes.append(route(path, list(methods))(handler))
+            return handler
+
+        return deco
+
+    def page(items: list[Json], request: Request, size: int = 50) -> JSONResponse:
+        start = int(request.query_params.get("cursor") or 0)
+        size = int(request.query_params.get("limit") or size)
+        chunk = items[start : start + size]
+        more = start + size < len(items)
+        return JSONResponse({"items": chunk, "next_cursor": str(start + size) if more else None})
+
+    def missing(kind: str, ident: str) -> JSONResponse:
+        return problem(404, "not_found", f"{kind} {ident!r} not found", {"kind": kind, "id": ident})
+
+    @add("/healthz", "GET")
+    async def healthz(request: Request, body: Any) -> Response:
+        return JSONResponse({"status": "ok", "version": "0.1.0", "mode": "embedded"})
+
+    @add("/api/v1/catalog", "GET", "POST")
+    async def catalog(request: Request, body: Any) -> Response:
+        if request.method == "GET":
+            return page(api.catalog, request, size=2)  # small pages: the CLI must follow them
+        problems = [
+            {"path": key, "reason": "field required"}
+            for key in ("id", "name", "version", "role")
+            if key not in body
+        ]
+        for i, cap in enumerate(body.get("capabilities", [])):
+            if cap.get("complexity") not in ("low", "medium", "high", "critical"):
+                problems.append(
+                    {"path": f"capabilities.{i}.complexity", "reason": "not a known complexity"}
+                )
+        if problems:
+            return problem(422, "invalid_manifest", f"the manifest has {len(problems)} problems",
+                           problems)
+        api.catalog.append(body | {"builtin": False})
+        return JSONResponse(body | {"builtin": False}, status_code=201)
+
+    @add("/api/v1/catalog/{ident}", "GET")
+    async def catalog_one(request: Request, body: Any) -> Response:
+        ident = request.path_params["ident"]
+        for item in api.catalog:
+            if item["id"] == ident:
+                return JSONResponse(item)
+        return missing("manifest", ident)
+
+    @add("/api/v1/agents", "GET", "POST")
+    async def agents(request: Request, body: Any) -> Response:
+        if request.method == "GET":
+            return page(list(api.agents.values()), request)
+        found = [m for m in api.catalog if m["id"] == body["manifest"]]
+        if not found:
+            return missing("manifest", body["manifest"])
+        roles = {a["role"] for a in api.agents.values()}
+        absent = [d for d in found[0]["dependencies"] if d.get("role") not in roles]
+        if absent:
+            return problem(409, "missing_dependencies",
+                           f"{body['manifest']} needs agents that are not installed",
+                           {"missing": absent})
+        agent = api.add_agent(body.get("name") or f"{found[0]['role']}-x", found[0]["role"],
+                              replicas=body.get("replicas", 1), manifest_id=found[0]["id"])
+        return JSONResponse(agent, status_code=201)
+
+    @add("/api/v1/agents/{ident}", "GET", "PATCH", "DELETE")
+    async def agent(request: Request, body: Any) -> Response:
+        ident = request.path_params["ident"]
+        if ident not in api.agents:
+            return missing("agent", ident)
+        found = api.agents[ident]
+        if request.method == "PATCH":
+            found.update(body)
+        elif request.method == "DELETE":
+            dependants = [
+                {"id": a["id"], "name": a["name"]}
+                for m in api.catalog
+                for a in api.agents.values()
+                if a["manifest_id"] == m["id"]
+                and any(d.get("role") == found["role"] for d in m["dependencies"])
+            ]
+            if dependants and request.query_params.get("force") != "true":
+                return problem(409, "has_dependants",
+                               f"other agents depend on {found['name']}",
+                               {"dependants": dependants})
+            del api.agents[ident]
+            return Response(status_code=204)
+        return JSONResponse(found)
+
+    @add("/api/v1/projects", "GET", "POST")
+    async def projects(request: Request, body: Any) -> Response:
+        if request.method == "GET":
+            return page(list(api.projects.values()), request)
+        project = {"id": api.new_id("prj"), "description": "", "workdir": None,
+                   "created_at": NOW} | body
+        api.projects[project["id"]] = project
+        return JSONResponse(project, status_code=201)
+
+    @add("/api/v1/projects/{ident}", "GET")
+    async def project(request: Request, body: Any) -> Response:
+        ident = request.path_params["ident"]
+        if ident not in api.projects:
+            return missing("project", ident)
+        return JSONResponse(api.projects[ident])
+
+    @add("/api/v1/tasks", "GET", "POST")
+    async def tasks(request: Request, body: Any) -> Response:
+        if request.method == "GET":
+            q = request.query_params
+            keys = {"status": "status", "role": "required_role", "type": "type",
+                    "parent": "parent_id", "project": "project_id"}
+            items = [
+                t for t in api.tasks.values()
+                if all(t.get(field) == q[name] for name, field in keys.items() if name in q)
+                and q.get("q", "").lower() in t["title"].lower()
+            ]
+            return page(items, request)
+        problems = []
+        if not body.get("title", "").strip():
+            problems.append({"path": "title", "reason": "must not be empty"})
+        if body.get("type") not in TASK_TYPES:
+            problems.append({"path": "type", "reason": f"unknown task type {body.get('type')!r}"})
+        if problems:
+            return problem(422, "validation_failed", "the task is not valid", problems)
+        task = api.add_task(body.pop("title"), **body)
+        return JSONResponse(task, status_code=201)
+
+    @add("/api/v1/tasks/{ident}", "GET", "PATCH", "DELETE")
+    async def task(request: Request, body: Any) -> Response:
+        ident = request.path_params["ident"]
+        if ident not in api.tasks:
+            return missing("task", ident)
+        found = api.tasks[ident]
+        target = body["status"] if request.method == "PATCH" else "cancelled"
+        if request.method != "GET":
+            current = TaskStatus(found["status"])
+            allowed = sorted(s.value for s in MANUAL_TASK_MOVES[current])
+            if TaskStatus(target) not in MANUAL_TASK_MOVES[current]:
+                return problem(
+                    409, "illegal_transition",
+                    f"task cannot move from {current.value!r} to {target!r} "
+                    f"(allowed from {current.value!r}: {', '.join(allowed) or 'none'})",
+                    {"from": current.value, "to": target, "allowed": allowed},
+                )
+            found["status"] = target
+        return JSONResponse(found)
+
+    @add("/api/v1/tasks/{ident}/runs", "GET")
+    async def task_runs(request: Request, body: Any) -> Response:
+        ident = request.path_params["ident"]
+        return page([r for r in api.runs.values() if r["task_id"] == ident], request)
+
+    @add("/api/v1/tasks/{ident}/stream", "GET")
+    async def task_stream(request: Request, body: Any) -> Response:
+        ident = request.path_params["ident"]
+        if ident not in api.tasks:
+            return missing("task", ident)
+        frames = [_sse(kind, data, pretty=kind == "task") for kind, data in api.story(api.tasks[ident])]
+        return _stream(api, request.url.path, frames)
+
+    @add("/api/v1/runs/{ident}", "GET")
+    async def run(request: Request, body: Any) -> Response:
+        ident = request.path_params["ident"]
+        return JSONResponse(api.runs[ident]) if ident in api.runs else missing("run", ident)
+
+    @add("/api/v1/runs/{ident}/stop", "POST")
+    async def run_stop(request: Request, body: Any) -> Response:
+        found = api.runs.get(request.path_params["ident"])
+        if found is None:
+            return missing("run", request.path_params["ident"])
+        found["stop_requested"] = True
+        return JSONResponse(found, status_code=202)
+
+    @add("/api/v1/runs/{ident}/events", "GET")
+    async def run_events(request: Request, body: Any) -> Response:
+        log = api.events.get(request.path_params["ident"], [])
+        after = int(request.query_params.get("after") or 0)
+        limit = int(request.query_params.get("limit") or 2)  # small pages, on purpose
+        chunk = [e for e in log if e["seq"] > after][:limit]
+        more = chunk and chunk[-1]["seq"] < log[-1]["seq"]
+        return JSONResponse({"items": chunk, "next_after": chunk[-1]["seq"] if more else None})
+
+    @add("/api/v1/runs/{ident}/stream", "GET")
+    async def run_stream(request: Request, body: Any) -> Response:
+        log = api.events.get(request.path_params["ident"], [])
+        after = int(request.headers.get("last-event-id") or 0)
+        frames = [
+            f"id: {e['seq']}\n" + _sse(e["type"], e) for e in log if e["seq"] > after
+        ]
+        return _stream(api, request.url.path, frames)
+
+    @add("/api/v1/board", "GET")
+    async def board(request: Request, body: Any) -> Response:
+        wanted = request.query_params.get("project")
+        columns: dict[str, list[Json]] = {s.value: [] for s in TaskStatus}
+        for t in api.tasks.values():
+            if wanted is None or t["project_id"] == wanted:
+                columns[t["status"]].append(t)
+        return JSONResponse({"columns": columns})
+
+    @add("/api/v1/schedules", "GET", "POST")
+    async def schedules(request: Request, body: Any) -> Response:
+        if request.method == "GET":
+            return page(list(api.schedules.values()), request)
+        if len(body["cron"].split()) != 5:
+            return problem(422, "validation_failed", "the schedule is not valid",
+                           [{"path": "cron", "reason": "a cron expression has 5 fields"}])
+        schedule = {"id": api.new_id("sch"), "timezone": "UTC", "missed": "skip",
+                    "enabled": True, "next_run_at": NOW, "last_run_at": None, "runs": 0} | body
+        api.schedules[schedule["id"]] = schedule
+        return JSONResponse(schedule, status_code=201)
+
+    @add("/api/v1/schedules/{ident}", "GET", "DELETE")
+    async def schedule(request: Request, body: Any) -> Response:
+        ident = request.path_params["ident"]
+        if ident not in api.schedules:
+            return missing("schedule", ident)
+        if request.method == "DELETE":
+            del api.schedules[ident]
+            return Response(status_code=204)
+        return JSONResponse(api.schedules[ident])
+
+    return Starlette(routes=routes)
+
+
+def _sse(kind: str, data: Json, *, pretty: bool = False) -> str:
+    """One SSE frame. `pretty` spreads the JSON over several ``data:`` lines,
+    which a correct client joins back together."""
+    text = json.dumps(data, indent=1 if pretty else None)
+    return f"event: {kind}\n" + "".join(f"data: {line}\n" for line in text.splitlines()) + "\n"
+
+
+def _stream(api: FakeApi, path: str, frames: list[str]) -> StreamingResponse:
+    api.connections[path] += 1
+    cut = api.break_first.get(path) if api.connections[path] == 1 else None
+
+    async def body() -> AsyncIterator[str]:
+        yield "retry: 100\n: keepalive\n\n"
+        for n, frame in enumerate(frames):
+            if cut is not None and n == cut:
+                return  # the connection drops mid-story
+            yield frame
+            await asyncio.sleep(0.005)
+
+    return StreamingResponse(body(), media_type="text/event-stream")
+
+
+# ------------------------------------------------------------------------ fixtures
+
+
+@dataclass
+class ServerHandle:
+    api: FakeApi
+    url: str
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[ServerHandle]:
+    api = FakeApi()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    api.url = url
+    config = uvicorn.Config(
+        build_app(api), log_level="warning", lifespan="off", ws="none", access_log=False,
+        log_config=None, timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    _wait_until_answering(url, thread)
+    yield ServerHandle(api, url)
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+def _wait_until_answering(url: str, thread: threading.Thread, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("the fake server thread died while starting")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.02)
+    raise RuntimeError(f"the fake server at {url} did not answer within {timeout}s")
+
+
+@pytest.fixture
+def fake(fake_server: ServerHandle) -> FakeApi:
+    fake_server.api.reset()
+    return fake_server.api
+
+
+# Variables of the person's shell that would change what the CLI does.
+CLEAN_ENV: dict[str, str | None] = {
+    "SWARMYARD_URL": None,
+    "SWARMYARD_WORKSPACE": None,
+    "SWARMYARD_DEBUG": None,
+    "TTY_COMPATIBLE": None,
+    "FORCE_COLOR": None,
+    "NO_COLOR": None,
+    "COLUMNS": "200",
+}
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(fake: FakeApi) -> Invoke:
+    """Run ``swarmyard --url <fake> ARGS...``; extra env on top of a clean one."""
+
+    def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(
+            cli_app, ["--url", fake.url, *args], input=input, env=CLEAN_ENV | (env or {})
+        )
+
+    return invoke
