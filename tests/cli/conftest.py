@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -222,12 +222,22 @@ class FakeApi:
         def run_frame(run_id: str, kind: str, **payload: Any) -> None:
             frames.append(("run_event", self.add_event(run_id, kind, **payload)))
 
+        if "patient" in root["title"]:
+            task_frame(root, waiting_reason="no active agent has the role developer")
         task_frame(root, status="in_progress", assignee_agent_id=dev["id"])
         run = self.add_run(root["id"], "developer")
         run_frame(run["id"], "started")
         run_frame(
-            run["id"], "llm_call", model="offline", provider="offline", offline=True,
-            tokens_in=120, tokens_out=30, cost_usd=0.0, duration_ms=4, text="plan: delegate tests",
+            run["id"],
+            "llm_call",
+            model="offline",
+            provider="offline",
+            offline=True,
+            tokens_in=120,
+            tokens_out=30,
+            cost_usd=0.0,
+            duration_ms=4,
+            text="plan: delegate tests",
         )
         run_frame(run["id"], "tool_call", tool="read_task", args={"id": root["id"]}, call_id="c1")
         run_frame(run["id"], "tool_result", tool="read_task", call_id="c1", content="ok", ok=True)
@@ -252,258 +262,298 @@ class FakeApi:
 
 # ----------------------------------------------------------------------------- app
 
+Handler = Callable[[FakeApi, Request, Any], Awaitable[Response]]
+
+
+def page(items: list[Json], request: Request, size: int = 50) -> JSONResponse:
+    start = int(request.query_params.get("cursor") or 0)
+    size = int(request.query_params.get("limit") or size)
+    more = start + size < len(items)
+    return JSONResponse(
+        {"items": items[start : start + size], "next_cursor": str(start + size) if more else None}
+    )
+
+
+def missing(kind: str, ident: str) -> JSONResponse:
+    return problem(404, "not_found", f"{kind} {ident!r} not found", {"kind": kind, "id": ident})
+
+
+async def healthz(api: FakeApi, request: Request, body: Any) -> Response:
+    return JSONResponse({"status": "ok", "version": "0.1.0", "mode": "embedded"})
+
+
+async def catalog(api: FakeApi, request: Request, body: Any) -> Response:
+    if request.method == "GET":
+        return page(api.catalog, request, size=2)  # small pages: the CLI must follow them
+    problems = [
+        {"path": key, "reason": "field required"}
+        for key in ("id", "name", "version", "role")
+        if key not in body
+    ]
+    problems += [
+        {"path": f"capabilities.{i}.complexity", "reason": "not a known complexity"}
+        for i, cap in enumerate(body.get("capabilities", []))
+        if cap.get("complexity") not in ("low", "medium", "high", "critical")
+    ]
+    if problems:
+        text = "; ".join(f"{p['path']}: {p['reason']}" for p in problems)
+        return problem(422, "validation_failed", f"invalid manifest: {text}", problems)
+    api.catalog.append(body | {"builtin": False})
+    return JSONResponse(body | {"builtin": False}, status_code=201)
+
+
+async def catalog_one(api: FakeApi, request: Request, body: Any) -> Response:
+    ident = request.path_params["ident"]
+    found = [item for item in api.catalog if item["id"] == ident]
+    return JSONResponse(found[0]) if found else missing("manifest", ident)
+
+
+async def agents(api: FakeApi, request: Request, body: Any) -> Response:
+    if request.method == "GET":
+        return page(list(api.agents.values()), request)
+    found = [m for m in api.catalog if m["id"] == body["manifest"]]
+    if not found:
+        return missing("manifest", body["manifest"])
+    roles = {a["role"] for a in api.agents.values()}
+    absent = [d for d in found[0]["dependencies"] if d.get("role") not in roles]
+    if absent:
+        names = ", ".join(f"{d['role']} >= {d['min_version']}" for d in absent)
+        return problem(
+            409,
+            "missing_dependencies",
+            f"{body['manifest']} needs {names} installed first",
+            {"missing": absent},
+        )
+    agent = api.add_agent(
+        body.get("name") or f"{found[0]['id']}-1",
+        found[0]["role"],
+        replicas=body.get("replicas", 1),
+        manifest_id=found[0]["id"],
+    )
+    return JSONResponse(agent, status_code=201)
+
+
+async def agent(api: FakeApi, request: Request, body: Any) -> Response:
+    ident = request.path_params["ident"]
+    if ident not in api.agents:
+        return missing("agent", ident)
+    found = api.agents[ident]
+    if request.method == "PATCH":
+        found.update(body)
+    if request.method != "DELETE":
+        return JSONResponse(found)
+    dependants = [
+        a["name"]
+        for a in api.agents.values()
+        for m in api.catalog
+        if a["manifest_id"] == m["id"]
+        and any(d.get("role") == found["role"] for d in m["dependencies"])
+    ]
+    if dependants and request.query_params.get("force") != "true":
+        return problem(
+            409,
+            "has_dependants",
+            f"{', '.join(dependants)} depend(s) on {found['name']}; uninstall them "
+            "first or force it",
+            {"dependants": dependants},
+        )
+    del api.agents[ident]
+    return Response(status_code=204)
+
+
+async def projects(api: FakeApi, request: Request, body: Any) -> Response:
+    if request.method == "GET":
+        return page(list(api.projects.values()), request)
+    project = {"id": api.new_id("prj"), "description": "", "workdir": None, "created_at": NOW}
+    api.projects[project["id"]] = project | body
+    return JSONResponse(project | body, status_code=201)
+
+
+async def project(api: FakeApi, request: Request, body: Any) -> Response:
+    ident = request.path_params["ident"]
+    return JSONResponse(api.projects[ident]) if ident in api.projects else missing("project", ident)
+
+
+_TASK_FILTERS = {
+    "status": "status",
+    "role": "required_role",
+    "type": "type",
+    "parent": "parent_id",
+    "project": "project_id",
+}
+
+
+async def tasks(api: FakeApi, request: Request, body: Any) -> Response:
+    q = request.query_params
+    if request.method == "GET":
+        items = [
+            t
+            for t in api.tasks.values()
+            # a filter may list several values, comma-separated (statuses do)
+            if all(
+                t.get(key) in q[name].split(",") for name, key in _TASK_FILTERS.items() if name in q
+            )
+            and q.get("q", "").lower() in t["title"].lower()
+        ]
+        return page(items, request)
+    problems = []
+    if not body.get("title", "").strip():
+        problems.append({"path": "title", "reason": "must not be empty"})
+    if body.get("type") not in TASK_TYPES:
+        problems.append({"path": "type", "reason": f"unknown task type {body.get('type')!r}"})
+    if problems:
+        return problem(422, "validation_failed", "invalid task", problems)
+    fields = dict(body)
+    return JSONResponse(api.add_task(fields.pop("title"), **fields), status_code=201)
+
+
+async def task(api: FakeApi, request: Request, body: Any) -> Response:
+    ident = request.path_params["ident"]
+    if ident not in api.tasks:
+        return missing("task", ident)
+    found = api.tasks[ident]
+    if request.method == "GET":
+        return JSONResponse(found)
+    target = body["status"] if request.method == "PATCH" else "cancelled"
+    current = TaskStatus(found["status"])
+    allowed = sorted(s.value for s in MANUAL_TASK_MOVES[current])
+    if target not in allowed:
+        return problem(
+            409,
+            "illegal_transition",
+            f"task cannot move from {current.value!r} to {target!r} "
+            f"(allowed from {current.value!r}: {', '.join(allowed) or 'none'})",
+            {"from": current.value, "to": target, "allowed": allowed},
+        )
+    found["status"] = target
+    return JSONResponse(found)
+
+
+async def task_runs(api: FakeApi, request: Request, body: Any) -> Response:
+    ident = request.path_params["ident"]
+    return page([r for r in api.runs.values() if r["task_id"] == ident], request)
+
+
+async def task_stream(api: FakeApi, request: Request, body: Any) -> Response:
+    ident = request.path_params["ident"]
+    if ident not in api.tasks:
+        return missing("task", ident)
+    story = api.story(api.tasks[ident])
+    return _stream(api, request.url.path, [_sse(k, d, pretty=k == "task") for k, d in story])
+
+
+async def run(api: FakeApi, request: Request, body: Any) -> Response:
+    ident = request.path_params["ident"]
+    return JSONResponse(api.runs[ident]) if ident in api.runs else missing("run", ident)
+
+
+async def run_stop(api: FakeApi, request: Request, body: Any) -> Response:
+    ident = request.path_params["ident"]
+    if ident not in api.runs:
+        return missing("run", ident)
+    api.runs[ident]["stop_requested"] = True
+    return JSONResponse(api.runs[ident], status_code=202)
+
+
+async def run_events(api: FakeApi, request: Request, body: Any) -> Response:
+    log = api.events.get(request.path_params["ident"], [])
+    after = int(request.query_params.get("after") or 0)
+    limit = int(request.query_params.get("limit") or 2)  # small pages, on purpose
+    chunk = [e for e in log if e["seq"] > after][:limit]
+    more = chunk and chunk[-1]["seq"] < log[-1]["seq"]
+    return JSONResponse({"items": chunk, "next_after": chunk[-1]["seq"] if more else None})
+
+
+async def run_stream(api: FakeApi, request: Request, body: Any) -> Response:
+    log = api.events.get(request.path_params["ident"], [])
+    after = int(request.headers.get("last-event-id") or 0)
+    frames = [f"id: {e['seq']}\n" + _sse(e["type"], e) for e in log if e["seq"] > after]
+    return _stream(api, request.url.path, frames)
+
+
+async def board(api: FakeApi, request: Request, body: Any) -> Response:
+    wanted = request.query_params.get("project")
+    columns: dict[str, list[Json]] = {s.value: [] for s in TaskStatus}
+    for t in api.tasks.values():
+        if wanted is None or t["project_id"] == wanted:
+            columns[t["status"]].append(t)
+    return JSONResponse({"columns": columns})
+
+
+async def schedules(api: FakeApi, request: Request, body: Any) -> Response:
+    if request.method == "GET":
+        return page(list(api.schedules.values()), request)
+    if len(body["cron"].split()) != 5:
+        return problem(
+            422,
+            "validation_failed",
+            "invalid schedule",
+            [{"path": "cron", "reason": "a cron expression has 5 fields"}],
+        )
+    schedule = {
+        "id": api.new_id("sch"),
+        "timezone": "UTC",
+        "missed": "skip",
+        "enabled": True,
+        "next_run_at": NOW,
+        "last_run_at": None,
+        "runs": 0,
+    } | body
+    api.schedules[schedule["id"]] = schedule
+    return JSONResponse(schedule, status_code=201)
+
+
+async def schedule(api: FakeApi, request: Request, body: Any) -> Response:
+    ident = request.path_params["ident"]
+    if ident not in api.schedules:
+        return missing("schedule", ident)
+    if request.method == "DELETE":
+        del api.schedules[ident]
+        return Response(status_code=204)
+    return JSONResponse(api.schedules[ident])
+
+
+V1 = "/api/v1"
+ROUTES: list[tuple[str, Handler, list[str]]] = [
+    ("/healthz", healthz, ["GET"]),
+    (f"{V1}/catalog", catalog, ["GET", "POST"]),
+    (f"{V1}/catalog/{{ident}}", catalog_one, ["GET"]),
+    (f"{V1}/agents", agents, ["GET", "POST"]),
+    (f"{V1}/agents/{{ident}}", agent, ["GET", "PATCH", "DELETE"]),
+    (f"{V1}/projects", projects, ["GET", "POST"]),
+    (f"{V1}/projects/{{ident}}", project, ["GET"]),
+    (f"{V1}/tasks", tasks, ["GET", "POST"]),
+    (f"{V1}/tasks/{{ident}}", task, ["GET", "PATCH", "DELETE"]),
+    (f"{V1}/tasks/{{ident}}/runs", task_runs, ["GET"]),
+    (f"{V1}/tasks/{{ident}}/stream", task_stream, ["GET"]),
+    (f"{V1}/runs/{{ident}}", run, ["GET"]),
+    (f"{V1}/runs/{{ident}}/stop", run_stop, ["POST"]),
+    (f"{V1}/runs/{{ident}}/events", run_events, ["GET"]),
+    (f"{V1}/runs/{{ident}}/stream", run_stream, ["GET"]),
+    (f"{V1}/board", board, ["GET"]),
+    (f"{V1}/schedules", schedules, ["GET", "POST"]),
+    (f"{V1}/schedules/{{ident}}", schedule, ["GET", "DELETE"]),
+]
+
 
 def build_app(api: FakeApi) -> Starlette:
-    async def record(request: Request) -> Any:
-        raw = await request.body()
-        body = json.loads(raw) if raw else None
-        api.requests.append(
-            Recorded(
-                request.method,
-                request.url.path,
-                dict(request.query_params),
-                {k.lower(): v for k, v in request.headers.items()},
-                body,
+    """The routes above, each recording its request before answering."""
+
+    def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def answer(request: Request) -> Response:
+            raw = await request.body()
+            body = json.loads(raw) if raw else None
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            api.requests.append(
+                Recorded(
+                    request.method, request.url.path, dict(request.query_params), headers, body
+                )
             )
-        )
-        return body
+            return await handler(api, request, body)
 
-    def route(path: str, methods: list[str]) -> Callable[[Any], Route]:
-        def wrap(handler: Any) -> Route:
-            async def endpoint(request: Request) -> Response:
-                body = await record(request)
-                return await handler(request, body)
+        return answer
 
-            return Route(path, endpoint, methods=methods)
-
-        return wrap
-
-    routes: list[Route] = []
-
-    def add(path: str, *methods: str) -> Callable[[Any], Any]:
-        def deco(handler: Any) -> Any:
-            routes.append(route(path, list(methods))(handler))
-            return handler
-
-        return deco
-
-    def page(items: list[Json], request: Request, size: int = 50) -> JSONResponse:
-        start = int(request.query_params.get("cursor") or 0)
-        size = int(request.query_params.get("limit") or size)
-        chunk = items[start : start + size]
-        more = start + size < len(items)
-        return JSONResponse({"items": chunk, "next_cursor": str(start + size) if more else None})
-
-    def missing(kind: str, ident: str) -> JSONResponse:
-        return problem(404, "not_found", f"{kind} {ident!r} not found", {"kind": kind, "id": ident})
-
-    @add("/healthz", "GET")
-    async def healthz(request: Request, body: Any) -> Response:
-        return JSONResponse({"status": "ok", "version": "0.1.0", "mode": "embedded"})
-
-    @add("/api/v1/catalog", "GET", "POST")
-    async def catalog(request: Request, body: Any) -> Response:
-        if request.method == "GET":
-            return page(api.catalog, request, size=2)  # small pages: the CLI must follow them
-        problems = [
-            {"path": key, "reason": "field required"}
-            for key in ("id", "name", "version", "role")
-            if key not in body
-        ]
-        for i, cap in enumerate(body.get("capabilities", [])):
-            if cap.get("complexity") not in ("low", "medium", "high", "critical"):
-                problems.append(
-                    {"path": f"capabilities.{i}.complexity", "reason": "not a known complexity"}
-                )
-        if problems:
-            return problem(422, "invalid_manifest", f"the manifest has {len(problems)} problems",
-                           problems)
-        api.catalog.append(body | {"builtin": False})
-        return JSONResponse(body | {"builtin": False}, status_code=201)
-
-    @add("/api/v1/catalog/{ident}", "GET")
-    async def catalog_one(request: Request, body: Any) -> Response:
-        ident = request.path_params["ident"]
-        for item in api.catalog:
-            if item["id"] == ident:
-                return JSONResponse(item)
-        return missing("manifest", ident)
-
-    @add("/api/v1/agents", "GET", "POST")
-    async def agents(request: Request, body: Any) -> Response:
-        if request.method == "GET":
-            return page(list(api.agents.values()), request)
-        found = [m for m in api.catalog if m["id"] == body["manifest"]]
-        if not found:
-            return missing("manifest", body["manifest"])
-        roles = {a["role"] for a in api.agents.values()}
-        absent = [d for d in found[0]["dependencies"] if d.get("role") not in roles]
-        if absent:
-            return problem(409, "missing_dependencies",
-                           f"{body['manifest']} needs agents that are not installed",
-                           {"missing": absent})
-        agent = api.add_agent(body.get("name") or f"{found[0]['role']}-x", found[0]["role"],
-                              replicas=body.get("replicas", 1), manifest_id=found[0]["id"])
-        return JSONResponse(agent, status_code=201)
-
-    @add("/api/v1/agents/{ident}", "GET", "PATCH", "DELETE")
-    async def agent(request: Request, body: Any) -> Response:
-        ident = request.path_params["ident"]
-        if ident not in api.agents:
-            return missing("agent", ident)
-        found = api.agents[ident]
-        if request.method == "PATCH":
-            found.update(body)
-        elif request.method == "DELETE":
-            dependants = [
-                {"id": a["id"], "name": a["name"]}
-                for m in api.catalog
-                for a in api.agents.values()
-                if a["manifest_id"] == m["id"]
-                and any(d.get("role") == found["role"] for d in m["dependencies"])
-            ]
-            if dependants and request.query_params.get("force") != "true":
-                return problem(409, "has_dependants",
-                               f"other agents depend on {found['name']}",
-                               {"dependants": dependants})
-            del api.agents[ident]
-            return Response(status_code=204)
-        return JSONResponse(found)
-
-    @add("/api/v1/projects", "GET", "POST")
-    async def projects(request: Request, body: Any) -> Response:
-        if request.method == "GET":
-            return page(list(api.projects.values()), request)
-        project = {"id": api.new_id("prj"), "description": "", "workdir": None,
-                   "created_at": NOW} | body
-        api.projects[project["id"]] = project
-        return JSONResponse(project, status_code=201)
-
-    @add("/api/v1/projects/{ident}", "GET")
-    async def project(request: Request, body: Any) -> Response:
-        ident = request.path_params["ident"]
-        if ident not in api.projects:
-            return missing("project", ident)
-        return JSONResponse(api.projects[ident])
-
-    @add("/api/v1/tasks", "GET", "POST")
-    async def tasks(request: Request, body: Any) -> Response:
-        if request.method == "GET":
-            q = request.query_params
-            keys = {"status": "status", "role": "required_role", "type": "type",
-                    "parent": "parent_id", "project": "project_id"}
-            items = [
-                t for t in api.tasks.values()
-                if all(t.get(field) == q[name] for name, field in keys.items() if name in q)
-                and q.get("q", "").lower() in t["title"].lower()
-            ]
-            return page(items, request)
-        problems = []
-        if not body.get("title", "").strip():
-            problems.append({"path": "title", "reason": "must not be empty"})
-        if body.get("type") not in TASK_TYPES:
-            problems.append({"path": "type", "reason": f"unknown task type {body.get('type')!r}"})
-        if problems:
-            return problem(422, "validation_failed", "the task is not valid", problems)
-        task = api.add_task(body.pop("title"), **body)
-        return JSONResponse(task, status_code=201)
-
-    @add("/api/v1/tasks/{ident}", "GET", "PATCH", "DELETE")
-    async def task(request: Request, body: Any) -> Response:
-        ident = request.path_params["ident"]
-        if ident not in api.tasks:
-            return missing("task", ident)
-        found = api.tasks[ident]
-        target = body["status"] if request.method == "PATCH" else "cancelled"
-        if request.method != "GET":
-            current = TaskStatus(found["status"])
-            allowed = sorted(s.value for s in MANUAL_TASK_MOVES[current])
-            if TaskStatus(target) not in MANUAL_TASK_MOVES[current]:
-                return problem(
-                    409, "illegal_transition",
-                    f"task cannot move from {current.value!r} to {target!r} "
-                    f"(allowed from {current.value!r}: {', '.join(allowed) or 'none'})",
-                    {"from": current.value, "to": target, "allowed": allowed},
-                )
-            found["status"] = target
-        return JSONResponse(found)
-
-    @add("/api/v1/tasks/{ident}/runs", "GET")
-    async def task_runs(request: Request, body: Any) -> Response:
-        ident = request.path_params["ident"]
-        return page([r for r in api.runs.values() if r["task_id"] == ident], request)
-
-    @add("/api/v1/tasks/{ident}/stream", "GET")
-    async def task_stream(request: Request, body: Any) -> Response:
-        ident = request.path_params["ident"]
-        if ident not in api.tasks:
-            return missing("task", ident)
-        frames = [_sse(kind, data, pretty=kind == "task") for kind, data in api.story(api.tasks[ident])]
-        return _stream(api, request.url.path, frames)
-
-    @add("/api/v1/runs/{ident}", "GET")
-    async def run(request: Request, body: Any) -> Response:
-        ident = request.path_params["ident"]
-        return JSONResponse(api.runs[ident]) if ident in api.runs else missing("run", ident)
-
-    @add("/api/v1/runs/{ident}/stop", "POST")
-    async def run_stop(request: Request, body: Any) -> Response:
-        found = api.runs.get(request.path_params["ident"])
-        if found is None:
-            return missing("run", request.path_params["ident"])
-        found["stop_requested"] = True
-        return JSONResponse(found, status_code=202)
-
-    @add("/api/v1/runs/{ident}/events", "GET")
-    async def run_events(request: Request, body: Any) -> Response:
-        log = api.events.get(request.path_params["ident"], [])
-        after = int(request.query_params.get("after") or 0)
-        limit = int(request.query_params.get("limit") or 2)  # small pages, on purpose
-        chunk = [e for e in log if e["seq"] > after][:limit]
-        more = chunk and chunk[-1]["seq"] < log[-1]["seq"]
-        return JSONResponse({"items": chunk, "next_after": chunk[-1]["seq"] if more else None})
-
-    @add("/api/v1/runs/{ident}/stream", "GET")
-    async def run_stream(request: Request, body: Any) -> Response:
-        log = api.events.get(request.path_params["ident"], [])
-        after = int(request.headers.get("last-event-id") or 0)
-        frames = [
-            f"id: {e['seq']}\n" + _sse(e["type"], e) for e in log if e["seq"] > after
-        ]
-        return _stream(api, request.url.path, frames)
-
-    @add("/api/v1/board", "GET")
-    async def board(request: Request, body: Any) -> Response:
-        wanted = request.query_params.get("project")
-        columns: dict[str, list[Json]] = {s.value: [] for s in TaskStatus}
-        for t in api.tasks.values():
-            if wanted is None or t["project_id"] == wanted:
-                columns[t["status"]].append(t)
-        return JSONResponse({"columns": columns})
-
-    @add("/api/v1/schedules", "GET", "POST")
-    async def schedules(request: Request, body: Any) -> Response:
-        if request.method == "GET":
-            return page(list(api.schedules.values()), request)
-        if len(body["cron"].split()) != 5:
-            return problem(422, "validation_failed", "the schedule is not valid",
-                           [{"path": "cron", "reason": "a cron expression has 5 fields"}])
-        schedule = {"id": api.new_id("sch"), "timezone": "UTC", "missed": "skip",
-                    "enabled": True, "next_run_at": NOW, "last_run_at": None, "runs": 0} | body
-        api.schedules[schedule["id"]] = schedule
-        return JSONResponse(schedule, status_code=201)
-
-    @add("/api/v1/schedules/{ident}", "GET", "DELETE")
-    async def schedule(request: Request, body: Any) -> Response:
-        ident = request.path_params["ident"]
-        if ident not in api.schedules:
-            return missing("schedule", ident)
-        if request.method == "DELETE":
-            del api.schedules[ident]
-            return Response(status_code=204)
-        return JSONResponse(api.schedules[ident])
-
-    return Starlette(routes=routes)
+    return Starlette(routes=[Route(p, endpoint(h), methods=m) for p, h, m in ROUTES])
 
 
 def _sse(kind: str, data: Json, *, pretty: bool = False) -> str:
@@ -545,8 +595,13 @@ def fake_server() -> Iterator[ServerHandle]:
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     api.url = url
     config = uvicorn.Config(
-        build_app(api), log_level="warning", lifespan="off", ws="none", access_log=False,
-        log_config=None, timeout_graceful_shutdown=1,
+        build_app(api),
+        log_level="warning",
+        lifespan="off",
+        ws="none",
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -595,12 +650,16 @@ Invoke = Callable[..., Result]
 
 @pytest.fixture
 def cli(fake: FakeApi) -> Invoke:
-    """Run ``swarmyard --url <fake> ARGS...``; extra env on top of a clean one."""
+    """Run ``swarmyard --url <fake> ARGS...`` (``url=None``: no ``--url``), with
+    `env` on top of an environment cleared of the person's own settings."""
 
-    def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
-        runner = CliRunner()
-        return runner.invoke(
-            cli_app, ["--url", fake.url, *args], input=input, env=CLEAN_ENV | (env or {})
-        )
+    def invoke(
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        url: str | None = fake.url,
+    ) -> Result:
+        head = ["--url", url] if url else []
+        return CliRunner().invoke(cli_app, [*head, *args], input=input, env=CLEAN_ENV | (env or {}))
 
     return invoke

@@ -25,8 +25,10 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 
 def page_of(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
-    return {"items": items,
-            "next_cursor": items[-1]["id"] if len(items) == limit and items else None}
+    """`items` were fetched with ``limit + 1``: the extra row only says another page exists."""
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_cursor": items[-1]["id"] if more and items else None}
 
 
 async def idempotent(request: Request, container: Container, workspace_id: str,

@@ -75,7 +75,7 @@ def install(
         agent = client.post("/agents", {k: v for k, v in body.items() if v is not None})
     except ApiError as exc:
         if exc.code == "missing_dependencies":
-            exc.hints.append("install those first, then this one again")
+            exc.hints.append("install them, then run this again")
         raise
     if out.json_mode:
         out.json(agent)
@@ -179,7 +179,7 @@ def uninstall(
         client.delete(f"/agents/{segment(str(found['id']))}", {"force": force})
     except ApiError as exc:
         if exc.code == "has_dependants":
-            exc.hints.append("uninstall those first, or pass --force")
+            exc.hints.append("pass --force to uninstall it anyway")
         raise
     if out.json_mode:
         out.json({"id": found.get("id"), "uninstalled": True})

@@ -72,7 +72,7 @@ class ApiError(CliError):
 
     def __init__(self, status: int, code: str, message: str, details: Any = None):
         hints = [] if _repeats(message, details) else describe_details(details)
-        super().__init__(message, hints=hints)
+        super().__init__(_headline(message, hints), hints=hints)
         self.status = status
         self.code = code
         self.details = details
@@ -107,7 +107,8 @@ def _describe_item(item: Any) -> str:
         path = item.get("path")
         if isinstance(path, list):
             path = ".".join(str(part) for part in path)
-        return f"{path or '(top level)'}: {item.get('reason') or item.get('message')}"
+        reason = item.get("reason") or item.get("message")
+        return f"{path}: {reason}" if path else str(reason)
     if isinstance(item, Mapping):
         return _compact(item)
     return str(item)
@@ -134,6 +135,13 @@ def _name(item: Any) -> str:
             return f"{name} ({ident})"
         return str(name or ident or _compact(item))
     return str(item)
+
+
+def _headline(message: str, hints: list[str]) -> str:
+    """The message without the problems it inlines when they are listed below
+    anyway (``invalid task: title: required; type: unknown`` -> ``invalid task``)."""
+    cut = message.find(hints[0]) if hints else -1
+    return message[:cut].rstrip(" :;,") if cut > 0 else message
 
 
 def _repeats(message: str, details: Any) -> bool:

@@ -51,10 +51,21 @@ def _llm_call(p: Payload) -> str:
         parts.append(f"tokens {p.get('tokens_in', 0)}->{p.get('tokens_out', 0)}")
     if p.get("cost_usd") is not None:
         parts.append(f"${float(p['cost_usd']):.4f}")
-    if p.get("duration_ms") is not None:
-        parts.append(f"{p['duration_ms']}ms")
+    if isinstance(p.get("duration_ms"), int | float):
+        ms = float(p["duration_ms"])
+        parts.append(f"{ms:.0f}ms" if ms >= 10 else f"{ms:.1f}ms")
     text = " ".join(parts)
     return f"{text}: {p['text']}" if p.get("text") else text
+
+
+def _started(p: Payload) -> str:
+    """Who took the run, and why the orchestrator chose them."""
+    agent = p.get("agent") or p.get("agent_id")
+    if agent is None:
+        return _compact(p)
+    assignment = p.get("assignment")
+    reason = assignment.get("reason") if isinstance(assignment, Mapping) else None
+    return f"by {agent}" + (f": {reason}" if reason else "")
 
 
 def _tool_call(p: Payload) -> str:
@@ -91,6 +102,7 @@ def _step(p: Payload) -> str:
 
 
 _DESCRIBE: dict[str, Callable[[Payload], str]] = {
+    "started": _started,
     "llm_call": _llm_call,
     "tool_call": _tool_call,
     "tool_result": _tool_result,

@@ -96,7 +96,8 @@ class Column:
     max_width: int | None = None
 
     def cell(self, item: Item) -> str:
-        return " ".join(text(self.value(item)).split())
+        # One line per record; leading spaces stay (they indent trees).
+        return " ".join(text(self.value(item)).splitlines())
 
 
 def column(

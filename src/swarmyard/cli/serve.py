@@ -39,12 +39,7 @@ def serve(
         if value is not None:
             os.environ[name] = str(value)
     settings = _settings()
-    serve_forever = _runtime()
-    typer.echo(
-        f"Swarmyard on http://{settings.host}:{settings.port} (data in {settings.data_dir})",
-        err=True,
-    )
-    serve_forever(settings)
+    _runtime()(settings)
 
 
 def _settings() -> Settings:

@@ -8,12 +8,13 @@ task is done (or awaits review), 1 when it failed or was cancelled.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
 from . import watch
 from .context import session
+from .errors import EXIT_USAGE, CliError
 from .formatting import Column, column, money, status_style, text, when
 from .refs import names_by_id, resolve, segment
 from .vocab import ComplexityName, PriorityName, TaskStatusName
@@ -57,6 +58,11 @@ def create(
     ] = False,
 ) -> None:
     """Create a task (and with --wait, watch the agents work on it)."""
+    if wait and backlog:
+        raise CliError(
+            "--wait with --backlog would wait forever: no agent takes backlog tasks",
+            exit_code=EXIT_USAGE,
+        )
     client, out = session(ctx)
     body: dict[str, Any] = {
         "title": title,
@@ -81,23 +87,34 @@ def create(
     out.line(f"created task {task.get('id')}: {task.get('title')} ({task.get('status')})", "green")
 
 
+def _statuses(values: list[str] | None) -> list[str] | None:
+    known = get_args(TaskStatusName)
+    for value in values or []:
+        if value not in known:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(known)}")
+    return values
+
+
 @app.command("list")
 def list_tasks(
     ctx: typer.Context,
     *,
-    status: Annotated[TaskStatusName | None, typer.Option()] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(callback=_statuses, help="Only this status (repeatable)."),
+    ] = None,
     role: Annotated[str | None, typer.Option()] = None,
     task_type: Annotated[str | None, typer.Option("--type")] = None,
     project: Annotated[str | None, typer.Option(help="Project id or name.")] = None,
     parent: Annotated[str | None, typer.Option(help="Only subtasks of this task.")] = None,
     query: Annotated[str | None, typer.Option("--query", "-q", help="Text search.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="Page size (the server caps it).")] = 50,
     cursor: Annotated[str | None, typer.Option(help="Where the previous page ended.")] = None,
 ) -> None:
     """List tasks, newest first."""
     client, out = session(ctx)
     params = {
-        "status": status,
+        "status": ",".join(status) if status else None,
         "role": role,
         "type": task_type,
         "project": _project_id(client, project),

@@ -87,7 +87,7 @@ class TreeWatch:
 
     def _row(self, task: dict[str, Any], depth: int) -> dict[str, Any]:
         return {
-            "label": "  " * depth + str(task.get("title")),
+            "label": ("  " * (depth - 1) + "└ " if depth else "") + str(task.get("title")),
             "status": task.get("status"),
             "role": task.get("required_role"),
             "assignee": self._agent_name(task.get("assignee_agent_id")),
@@ -101,29 +101,39 @@ class TreeWatch:
         if previous is None:
             role = task.get("required_role") or "any role"
             return [f"[task] new subtask {title!r} for {role}: {status}"]
+        lines = []
         if previous.get("status") != status:
-            return [f"[task] {title!r}: {previous.get('status')} -> {status}"]
-        return []
+            lines.append(f"[task] {title!r}: {previous.get('status')} -> {status}")
+        waiting = task.get("waiting_reason")
+        if waiting and waiting != previous.get("waiting_reason"):
+            # Why nothing happens (no agent for the role, dependencies...).
+            lines.append(f"[task] {title!r} waits: {waiting}")
+        return lines
 
     def _run_event(self, event: dict[str, Any]) -> list[str]:
         key = (str(event.get("run_id")), int(event.get("seq") or 0))
         if key in self._seen:
             return []
         self._seen.add(key)
+        payload = event.get("payload")
+        if isinstance(payload, dict) and payload.get("role"):  # "started" names the role
+            self._run_roles.setdefault(key[0], str(payload["role"]))
         return [f"[{self._role(event)}] {summarize(event)}"]
 
     def _role(self, event: dict[str, Any]) -> str:
-        task = self.tasks.get(str(event.get("task_id")), {})
-        if task.get("required_role"):
-            return str(task["required_role"])
+        """The role of the run, from its start event, its task, or else the run."""
         run_id = str(event.get("run_id"))
         if run_id not in self._run_roles:
-            try:
-                run = self._client.get(f"/runs/{segment(run_id)}")
-                self._run_roles[run_id] = str(run.get("role") or "agent")
-            except ApiError:
-                self._run_roles[run_id] = "agent"
+            task = self.tasks.get(str(event.get("task_id")), {})
+            self._run_roles[run_id] = str(task.get("required_role") or self._fetch_role(run_id))
         return self._run_roles[run_id]
+
+    def _fetch_role(self, run_id: str) -> str:
+        try:
+            run = self._client.get(f"/runs/{segment(run_id)}")
+        except ApiError:
+            return "agent"
+        return str(run.get("role") or "agent")
 
     def _agent_name(self, agent_id: object) -> str | None:
         if agent_id is None:

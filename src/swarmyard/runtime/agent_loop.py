@@ -100,7 +100,10 @@ class AgentLoop:
 
         started = time.monotonic()
         while True:
-            if s.control.stop.is_set() or await self._life.stop_requested(s.run):
+            # run.stop_requested is refreshed by every stored step (the store
+            # returns the sticky flag), so a stop whose bus message was lost
+            # still ends the run at its next step.
+            if s.control.stop.is_set() or s.run.stop_requested:
                 raise RunStopped(s.control.reason)
             if time.monotonic() - started > self._max_seconds:
                 msg = f"run exceeded its wall-time limit of {self._max_seconds:.0f} s"

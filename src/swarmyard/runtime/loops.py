@@ -9,6 +9,7 @@ tick on their own periods.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -19,7 +20,9 @@ from ..services.schedules import ScheduleService
 from .recovery import Recovery
 from .relay import Relay
 
-__all__ = ["orchestrator_loop", "periodic"]
+__all__ = ["COALESCE_SECONDS", "orchestrator_loop", "periodic", "scheduler_jobs"]
+
+COALESCE_SECONDS = 0.01
 
 log = structlog.get_logger("swarmyard.loops")
 
@@ -31,7 +34,7 @@ async def orchestrator_loop(store: Store, bus: Bus, orchestrator: Orchestrator, 
 
     async def listen() -> None:
         async for msg in sub:
-            if b'"kind":"run_stop"' not in msg.data:
+            if _may_free_work(msg.data):
                 wake.set()
 
     listener = asyncio.create_task(listen())
@@ -47,9 +50,29 @@ async def orchestrator_loop(store: Store, bus: Bus, orchestrator: Orchestrator, 
                 await asyncio.wait_for(wake.wait(), timeout=interval)
             except TimeoutError:
                 pass
+            else:
+                # Let a burst of changes (a hundred tasks created at once) land
+                # before the next pass instead of running one pass per change.
+                await asyncio.sleep(COALESCE_SECONDS)
     finally:
         listener.cancel()
         await sub.unsubscribe()
+
+
+def _may_free_work(data: bytes) -> bool:
+    """Whether a board message can make a new assignment possible: a task that
+    is new or left a column, an agent installed/scaled/resumed. The
+    orchestrator's own moves into in_progress and waiting notes are not."""
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return False
+    if body.get("kind") != "task":
+        return body.get("kind") == "agent"
+    task = body.get("task") or {}
+    if body.get("previous_status") is None:
+        return task.get("status") == "todo" and not task.get("waiting_reason")
+    return task.get("status") != "in_progress"
 
 
 async def periodic(name: str, every: float, action: Callable[[], Awaitable[object]]) -> None:

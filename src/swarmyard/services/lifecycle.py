@@ -97,10 +97,6 @@ class Lifecycle:
             run.lease_expires_at = until
         return ok
 
-    async def stop_requested(self, run: Run) -> bool:
-        async with self._d.store.unit_of_work(run.workspace_id) as uow:
-            return (await uow.runs.get(run.id)).stop_requested
-
     async def record(self, run: Run, events: list[RunEvent], checkpoint: bytes | None) -> None:
         """One step: the run's counters, its new events and the checkpoint, atomically."""
         async with self._d.store.unit_of_work(run.workspace_id) as uow:

@@ -66,6 +66,8 @@ class Orchestrator:
                      for a in agents}
         made: list[Assignment] = []
         for task in tasks:
+            if not any(a.free_slots for a in agents) and task.waiting_reason:
+                continue  # nothing can change for it in this pass; spare the queries
             if not await self._dependencies_done(uow, ann, task):
                 continue
             assignment = await self._assign(uow, ann, task, agents, manifests)
@@ -102,6 +104,10 @@ class Orchestrator:
         eligible = [a for a in agents if ineligibility(a, manifests[a.id], task) is None]
         if not eligible:
             await self._wait(uow, ann, task, _nobody_reason(task, agents, manifests))
+            return None
+        if not any(a.free_slots for a in eligible):
+            busy = ", ".join(a.name for a in eligible)
+            await self._wait(uow, ann, task, f"all eligible agents are busy ({busy})")
             return None
         # A retried task prefers agents that have not failed it already.
         failed_before = {r.agent_id for r in await uow.runs.list(task_id=task.id, statuses=(

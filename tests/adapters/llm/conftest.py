@@ -54,14 +54,19 @@ TOOLS = [
     ToolSpec(
         "list_tasks",
         "List tasks, optionally by status or text.",
-        {"type": "object", "properties": {"status": {"type": "string"}, "text": {"type": "string"}}},
+        {
+            "type": "object",
+            "properties": {"status": {"type": "string"}, "text": {"type": "string"}},
+        },
     ),
 ]
 
 ToolAnswer = Callable[[ToolCallPart], Awaitable[str]]
 
 
-def delegation(status: str = "done", result: str = "", reason: str = "", task_id: str = "t-sub") -> str:
+def delegation(
+    status: str = "done", result: str = "", reason: str = "", task_id: str = "t-sub"
+) -> str:
     return json.dumps({"task_id": task_id, "status": status, "result": result, "reason": reason})
 
 
@@ -172,16 +177,23 @@ class ChatServer:
     base_url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
-    replies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    replies: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    delay: float = 0.0  # seconds before answering, to provoke client timeouts
 
-    def reply(self, body: dict[str, Any], status: int = 200) -> None:
-        self.replies.append((status, body))
+    def reply(
+        self, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        self.replies.append((status, body, headers or {}))
 
     async def _chat(self, request: Request) -> JSONResponse:
         self.requests.append(await request.json())
         self.headers.append(dict(request.headers))
-        status, body = self.replies.pop(0) if self.replies else (500, {"error": "no reply queued"})
-        return JSONResponse(body, status_code=status)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if not self.replies:
+            return JSONResponse({"error": {"message": "no reply queued"}}, status_code=500)
+        status, body, headers = self.replies.pop(0)
+        return JSONResponse(body, status_code=status, headers=headers)
 
 
 def completion(

@@ -25,7 +25,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["SUPPORTED", "create_engine", "database_url"]
+__all__ = ["READ_ONLY", "SUPPORTED", "create_engine", "database_url"]
+
+# Execution option of a connection that only reads: on SQLite it begins a
+# deferred transaction, which takes no write lock and never waits for one.
+READ_ONLY = "swarmyard_read_only"
 
 SUPPORTED = "memory://, sqlite+aiosqlite:///PATH (or sqlite:///PATH), postgresql+asyncpg://… "
 SUPPORTED += "(or postgresql://…)"
@@ -64,6 +68,9 @@ def create_engine(url: str) -> AsyncEngine:
     parsed = database_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(parsed)
+    if parsed.database in (None, "", ":memory:"):
+        # Each pooled connection would see a database of its own.
+        raise ValueError("an in-memory SQLite database cannot back the store; use memory://")
     _make_parent_dir(parsed)
     engine = create_async_engine(parsed)
     event.listen(engine.sync_engine, "connect", _sqlite_connect)
@@ -73,7 +80,7 @@ def create_engine(url: str) -> AsyncEngine:
 
 def _make_parent_dir(url: URL) -> None:
     path = url.database
-    if path and path != ":memory:" and not path.startswith("file:"):
+    if path and not path.startswith("file:"):
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -89,7 +96,10 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _lower(value: object) -> object:

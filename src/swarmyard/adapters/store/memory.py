@@ -4,7 +4,9 @@ Fast unit tests of services run on it, and it passes the same conformance
 suite as SQLite and PostgreSQL. Units of work run one at a time (like
 SQLite's single writer) and change the state directly, keeping an undo
 journal; leaving a unit of work without `commit()` replays the journal.
-Nothing survives the process.
+Store-level reads (workspaces, pending outbox) wait for no one and, like a
+separate database connection, see committed rows only. Nothing survives
+the process.
 """
 
 from __future__ import annotations
@@ -45,13 +47,15 @@ __all__ = ["MemoryStore", "MemoryUnitOfWork"]
 class MemoryUnitOfWork:
     """One transaction in one workspace. Leaving without `commit()` rolls back.
 
-    After `commit()` or `rollback()` the unit of work may go on with a new
-    transaction, as the SQL one does.
+    Errors behave as in `SqlUnitOfWork`: a `Conflict`, `StaleAttempt` or
+    `NotFound` wrote nothing and leaves it usable; writing into a missing
+    workspace rolls it back. After `commit()` or `rollback()` it may go on
+    with a new transaction.
     """
 
     def __init__(self, state: MemoryState, workspace_id: str) -> None:
         tx = MemoryTx(state, workspace_id)
-        self._tx = tx
+        self.tx = tx
         self.workspace_id = workspace_id
         self.projects: ProjectRepo = MemoryProjectRepo(tx)
         self.manifests: ManifestRepo = MemoryManifestRepo(tx)
@@ -65,20 +69,21 @@ class MemoryUnitOfWork:
         self.outbox: OutboxRepo = MemoryOutboxRepo(tx)
 
     async def commit(self) -> None:
-        if self._tx.rolled_back_by is not None:
+        if self.tx.rolled_back_by is not None:
             raise RuntimeError(
                 "cannot commit: this unit of work was rolled back after an error"
-            ) from self._tx.rolled_back_by
-        self._tx.commit()
+            ) from self.tx.rolled_back_by
+        self.tx.commit()
 
     async def rollback(self) -> None:
-        self._tx.rollback()
+        self.tx.rollback()
 
 
 class MemoryStore:
     def __init__(self) -> None:
         self._state = MemoryState()
         self._gate = WriteGate()
+        self._open: MemoryTx | None = None  # the unit of work holding the gate
 
     async def migrate(self) -> None:
         """Nothing to migrate: the schema is the code."""
@@ -87,9 +92,11 @@ class MemoryStore:
     async def unit_of_work(self, workspace_id: str) -> AsyncIterator[MemoryUnitOfWork]:
         async with self._gate.hold():
             uow = MemoryUnitOfWork(self._state, workspace_id)
+            self._open = uow.tx
             try:
                 yield uow
             finally:
+                self._open = None
                 await uow.rollback()
 
     async def add_workspace(self, workspace: Workspace) -> None:
@@ -99,23 +106,22 @@ class MemoryStore:
                 raise Conflict(f"workspace {workspace.id!r} already exists")
             self._state.workspaces[workspace.id] = row
 
+    # Reads take no gate, as in the SQL store, and like a separate database
+    # connection they see committed rows only.
     async def get_workspace(self, workspace_id: str) -> Workspace:
-        async with self._gate.hold():
-            row = self._state.workspaces.get(workspace_id)
+        row = self._state.workspaces.get(workspace_id)
         if row is None:
             raise NotFound("workspace", workspace_id)
         return rows.WORKSPACES.decode(row)
 
     async def list_workspaces(self) -> list[Workspace]:
-        async with self._gate.hold():
-            found = sorted(
-                self._state.workspaces.values(), key=lambda r: (r["created_at"], r["id"])
-            )
+        found = sorted(self._state.workspaces.values(), key=lambda r: (r["created_at"], r["id"]))
         return [rows.WORKSPACES.decode(r) for r in found]
 
     async def outbox_pending(self, limit: int = 500) -> list[OutboxMessage]:
-        async with self._gate.hold():
-            found = sorted(self._state.outbox.values(), key=lambda r: (r["created_at"], r["id"]))
+        table = self._state.outbox
+        visible = table if self._open is None else self._open.committed(table)
+        found = sorted(visible.values(), key=lambda r: (r["created_at"], r["id"]))
         return thaw_all(rows.OUTBOX, found[: max(limit, 0)])
 
     async def outbox_done(self, ids: Sequence[str]) -> None:

@@ -94,6 +94,17 @@ class MemoryTx:
         self._undo.append((table, key, table[key]))
         del table[key]
 
+    def committed(self, table: dict[K, Row]) -> dict[K, Row]:
+        """`table` as other connections would see it: without this unit's writes."""
+        view = dict(table)
+        for written, key, old in reversed(self._undo):
+            if written is table:
+                if old is _MISSING:
+                    view.pop(key, None)
+                else:
+                    view[key] = old
+        return view
+
     def commit(self) -> None:
         self.check()
         self._undo.clear()

@@ -150,7 +150,7 @@ TASKS = Codec(
     convert={
         "status": _enum(TaskStatus),
         "complexity": _enum(Complexity),
-        # Stored as its rank so that "urgent first" is a plain ORDER BY on an index.
+        # Stored as its rank so that "urgent first" is a plain ORDER BY.
         "priority": (lambda p: Priority(p).rank, priority_from_rank),
     },
 )

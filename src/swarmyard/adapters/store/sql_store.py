@@ -3,6 +3,9 @@
 A unit of work is one connection with one transaction, scoped to one
 workspace. On SQLite units of work also queue on an in-process gate,
 because the database admits one writer at a time anyway (see `gate.py`).
+Store-level reads (workspaces, pending outbox) use a connection of their
+own, outside the gate and, on SQLite, in a deferred transaction: the outbox
+relay polls them and must never wait for a writer.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from swarmyard.ports import (
 )
 
 from . import migrator, rows
-from .engine import create_engine
+from .engine import READ_ONLY, create_engine
 from .gate import WriteGate
 from .sql_base import SqlTx
 from .sql_catalog import SqlAgentRepo, SqlManifestRepo, SqlProjectRepo
@@ -45,9 +48,11 @@ __all__ = ["SqlStore", "SqlUnitOfWork"]
 class SqlUnitOfWork:
     """One transaction in one workspace. Leaving without `commit()` rolls back.
 
-    After `commit()` or `rollback()` the unit of work may go on: the next
-    statement starts a new transaction, which is in turn rolled back unless
-    committed.
+    A `Conflict`, `StaleAttempt` or `NotFound` from a repository wrote
+    nothing and leaves the unit of work usable; only writing into a
+    workspace that does not exist rolls it back (see `sql_base.py`). After
+    `commit()` or `rollback()` the unit of work may go on: the next statement
+    starts a new transaction, in turn rolled back unless committed.
     """
 
     def __init__(self, conn: AsyncConnection, workspace_id: str) -> None:
@@ -106,7 +111,7 @@ class SqlStore:
 
     async def get_workspace(self, workspace_id: str) -> Workspace:
         query = select(workspaces).where(workspaces.c.id == workspace_id)
-        async with self._transaction() as conn:
+        async with self._reading() as conn:
             row = (await conn.execute(query)).mappings().first()
         if row is None:
             raise NotFound("workspace", workspace_id)
@@ -114,12 +119,12 @@ class SqlStore:
 
     async def list_workspaces(self) -> list[Workspace]:
         query = select(workspaces).order_by(workspaces.c.created_at, workspaces.c.id)
-        async with self._transaction() as conn:
+        async with self._reading() as conn:
             return [rows.WORKSPACES.decode(r) for r in (await conn.execute(query)).mappings()]
 
     async def outbox_pending(self, limit: int = 500) -> list[OutboxMessage]:
         query = select(outbox).order_by(outbox.c.created_at, outbox.c.id).limit(limit)
-        async with self._transaction() as conn:
+        async with self._reading() as conn:
             return [rows.OUTBOX.decode(r) for r in (await conn.execute(query)).mappings()]
 
     async def outbox_done(self, ids: Sequence[str]) -> None:
@@ -138,5 +143,14 @@ class SqlStore:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         async with self._serialised(), self.engine.connect() as conn:
+            await conn.begin()
+            yield conn
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        # No gate and no write lock: the outbox relay polls this while
+        # workers write, and a read may run inside an open unit of work.
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY: True})
             await conn.begin()
             yield conn

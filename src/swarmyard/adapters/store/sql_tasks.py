@@ -2,8 +2,8 @@
 
 Updates are optimistic: ``UPDATE … WHERE version = :seen`` bumps the
 version, so a stale copy of a task can never overwrite a newer one.
-Priority is stored as its rank, which makes "ready work, most urgent then
-oldest" one indexed query.
+Priority is stored as its rank, so "ready work, most urgent then oldest"
+is one query on the (workspace_id, status, priority, created_at) index.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ router = APIRouter(tags=["projects"])
 async def list_projects(c: ContainerDep, ws: WorkspaceDep,
                         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
                         cursor: str | None = None) -> Response:
-    projects = await c.projects.list(ws, Page(limit=limit, after=cursor))
+    projects = await c.projects.list(ws, Page(limit=limit + 1, after=cursor))
     return json_response(page_of([project_view(p) for p in projects], limit))
 
 

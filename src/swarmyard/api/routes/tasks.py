@@ -37,7 +37,7 @@ async def list_tasks(
 ) -> Response:
     flt = TaskFilter(project_id=project, statuses=_statuses(status), role=role, type=type,
                      parent_id=parent, text=q)
-    tasks = await c.tasks.list(ws, flt, Page(limit=limit, after=cursor))
+    tasks = await c.tasks.list(ws, flt, Page(limit=limit + 1, after=cursor))
     return json_response(page_of([task_view(t) for t in tasks], limit))
 
 

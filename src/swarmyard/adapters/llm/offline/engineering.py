@@ -82,7 +82,7 @@ def _adr(t: Turn) -> str:
     flag = t.complexity in ("high", "critical")
     consequences = [
         "The change is isolated: it can be built, reviewed, tested and reverted on its own.",
-        "Each requirement below maps to at least one test, so review has a checklist.",
+        "Each requirement above maps to at least one test, so review has a checklist.",
         (
             "A feature flag and two code paths add temporary complexity until the old path goes."
             if flag

@@ -48,11 +48,12 @@ _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(.*\S)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[a-z0-9]+")
 
-# Unfinished-work markers a reviewer refuses. "hack" also catches hacks/hacky/hacked,
-# but not words that merely contain it (hackathon, shack).
-MARKER_PATTERN = re.compile(r"\b(todo|fixme|hack(?:s|y|ed|ish)?)\b", re.IGNORECASE)
-_NOTE_MARKER = re.compile(r"\b(?:todo|fixme)\b\s*[:\-\u2013\u2014]?\s*", re.IGNORECASE)
-_HACK = re.compile(r"\bhack(?:s|y|ed|ish)?\b", re.IGNORECASE)
+# Unfinished-work markers a reviewer refuses, as whole words with their usual
+# endings (TODOs, hacky, hacked), so that words which merely contain one
+# (hackathon, shack) do not block a review.
+MARKER_PATTERN = re.compile(r"\b(todos?|fixmes?|hack(?:s|y|ed|ing|ish)?)\b", re.IGNORECASE)
+_NOTE_MARKER = re.compile(r"\b(?:todos?|fixmes?)\b\s*[:\-\u2013\u2014]?\s*", re.IGNORECASE)
+_HACK = re.compile(r"\bhack(?:s|y|ed|ing|ish)?\b", re.IGNORECASE)
 
 COMPLEXITY_NOTES: dict[str, str] = {
     "low": "low complexity: a small, local change with little risk",

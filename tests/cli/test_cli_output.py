@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from conftest import FakeApi, Invoke
+if TYPE_CHECKING:
+    from conftest import FakeApi, Invoke
 
 ESC = "\x1b["
 BOX = set("─━│┃┌┏╭╰┼╇")
@@ -24,7 +26,15 @@ def test_piped_output_is_plain_aligned_text(fake: FakeApi, cli: Invoke) -> None:
     assert not BOX & set(result.stdout)
     header, first, second = result.stdout.splitlines()
     assert header.split() == [
-        "NAME", "ID", "ROLE", "VERSION", "STATUS", "HEALTH", "RUNNING", "DONE/FAILED", "COST"
+        "NAME",
+        "ID",
+        "ROLE",
+        "VERSION",
+        "STATUS",
+        "HEALTH",
+        "RUNNING",
+        "DONE/FAILED",
+        "COST",
     ]
     assert first.split()[:5] == ["dev-1", "agt-1", "developer", "1.0.0", "active"]
     assert second.split()[:5] == ["qa-1", "agt-2", "tester", "1.0.0", "inactive"]
@@ -65,7 +75,8 @@ def test_show_prints_fields_one_per_line(fake: FakeApi, cli: Invoke) -> None:
     result = cli("agent", "show", agent["id"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert "name:" in lines[2] and lines[2].split() == ["name:", "dev-1"]
+    assert "name:" in lines[2]
+    assert lines[2].split() == ["name:", "dev-1"]
     assert any(line.split() == ["cost:", "$0.0123"] for line in lines)
     assert ESC not in result.stdout
 
@@ -75,15 +86,29 @@ def test_board_plain_has_five_columns_side_by_side_and_the_rest_below(
 ) -> None:
     dev = fake.add_agent("dev-1")
     fake.add_task("Plan", status="backlog", priority="low")
-    fake.add_task("Build", status="in_progress", required_role="developer",
-                  assignee_agent_id=dev["id"], priority="high")
+    fake.add_task(
+        "Build",
+        status="in_progress",
+        required_role="developer",
+        assignee_agent_id=dev["id"],
+        priority="high",
+    )
     fake.add_task("Ship", status="done")
     fake.add_task("Flaky", status="failed", required_role="tester")
     result = cli("board")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == [
-        "BACKLOG", "(1)", "TODO", "(0)", "IN_PROGRESS", "(1)", "REVIEW", "(0)", "DONE", "(1)"
+        "BACKLOG",
+        "(1)",
+        "TODO",
+        "(0)",
+        "IN_PROGRESS",
+        "(1)",
+        "REVIEW",
+        "(0)",
+        "DONE",
+        "(1)",
     ]
     row = lines[1]
     assert row.index("Plan (any, low)") == 0

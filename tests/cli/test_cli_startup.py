@@ -56,8 +56,11 @@ def test_help_runs_and_lists_every_group() -> None:
 
 
 def test_entry_point_function_runs() -> None:
-    done = _python("-c", "import sys; sys.argv = ['swarmyard', '--version']; "
-                   "from swarmyard.cli.main import run; run()")
+    done = _python(
+        "-c",
+        "import sys; sys.argv = ['swarmyard', '--version']; "
+        "from swarmyard.cli.main import run; run()",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"swarmyard {swarmyard.__version__}"
 

@@ -86,8 +86,11 @@ def test_follow_resumes_from_the_last_event_id_after_a_break() -> None:
         ("", None),  # a connection that closes at once counts as a failure too
         (frame(3, "completed"), None),
     )
-    got = list(follow(source, "/runs/r/stream", until=lambda e: e.event == "completed",
-                      sleep=lambda _: None))
+    got = list(
+        follow(
+            source, "/runs/r/stream", until=lambda e: e.event == "completed", sleep=lambda _: None
+        )
+    )
     assert [e.id for e in got] == ["1", "2", "3"]
     assert source.last_ids == [None, "2", "2"]
 

@@ -1,0 +1,108 @@
+"""Real `swarmyard serve` processes and CLI invocations, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+STARTUP_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARMYARD_")}
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Server:
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with (self.data_dir / "server.log").open("ab") as log:  # the child keeps its own fd
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "swarmyard.cli", "serve", "--port", str(self.port),
+                 "--data-dir", str(self.data_dir)],
+                env=clean_env(**self.env), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:  # readiness probe: the server answers once its loops are up
+            assert self.proc.poll() is None, self.log()
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server did not start:\n{self.log()}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def log(self) -> str:
+        return (self.data_dir / "server.log").read_text(errors="replace")[-5000:]
+
+    def cli(self, *args: str, check: bool = True,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-m", "swarmyard.cli", "--url", self.url, *args],
+                              env=clean_env(), capture_output=True, text=True, timeout=timeout)
+        if check:
+            assert done.returncode == 0, (done.stdout, done.stderr, self.log())
+        return done
+
+    def cli_json(self, *args: str) -> Any:
+        return json.loads(self.cli("--json", *args).stdout)
+
+    def api(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.url}/api/v1{path}", timeout=30, **kw)
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Any]:
+    servers: list[Server] = []
+
+    def make(**env: str) -> Server:
+        s = Server(tmp_path / "data", env=env)
+        s.data_dir.mkdir(exist_ok=True)
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.stop()
