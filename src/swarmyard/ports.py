@@ -14,6 +14,7 @@ fenced by their attempt number).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class ProjectRepo(Protocol):
     async def get(self, project_id: str) -> Project:
         """Raises NotFound."""
         ...
+
     async def list(self, page: Page = Page()) -> list[Project]: ...
     async def update(self, project: Project) -> None: ...
     async def delete(self, project_id: str) -> None: ...
@@ -132,9 +134,11 @@ class ManifestRepo(Protocol):
     async def add(self, manifest: AgentManifest) -> None:
         """Raises Conflict if this id and version already exist."""
         ...
+
     async def get(self, manifest_id: str, version: str | None = None) -> AgentManifest | None:
         """The given version, or the highest one when `version` is None."""
         ...
+
     async def list(self) -> list[AgentManifest]: ...
 
 
@@ -143,20 +147,32 @@ class AgentRepo(Protocol):
     async def get(self, agent_id: str) -> Agent:
         """Raises NotFound."""
         ...
+
     async def list(self, *, role: str | None = None) -> list[Agent]: ...
     async def update(self, agent: Agent) -> None:
         """Writes every field but `running` (slot counters move only atomically)."""
         ...
+
     async def delete(self, agent_id: str) -> None: ...
     async def take_slot(self, agent_id: str) -> bool:
         """Atomically `running += 1` if a slot is free; False if none is."""
         ...
+
     async def release_slot(self, agent_id: str) -> None:
         """Atomically `running -= 1` (never below zero)."""
         ...
-    async def add_usage(self, agent_id: str, *, succeeded: int = 0, failed: int = 0,
-                        tokens_in: int = 0, tokens_out: int = 0, cost_microusd: int = 0,
-                        errors: int = 0) -> None:
+
+    async def add_usage(
+        self,
+        agent_id: str,
+        *,
+        succeeded: int = 0,
+        failed: int = 0,
+        tokens_in: int = 0,
+        tokens_out: int = 0,
+        cost_microusd: int = 0,
+        errors: int = 0,
+    ) -> None:
         """Atomically add to the counters."""
         ...
 
@@ -165,23 +181,29 @@ class TaskRepo(Protocol):
     async def add(self, task: Task) -> None:
         """Raises Conflict if `origin_key` is already taken."""
         ...
+
     async def get(self, task_id: str) -> Task:
         """Raises NotFound."""
         ...
+
     async def get_many(self, task_ids: Sequence[str]) -> list[Task]: ...
     async def by_origin(self, origin_key: str) -> Task | None: ...
     async def list(self, flt: TaskFilter = TaskFilter(), page: Page = Page()) -> list[Task]:
         """Newest first."""
         ...
+
     async def update(self, task: Task) -> None:
         """Saves if `task.version` is still the stored one, then bumps it; else Conflict."""
         ...
-    async def ready(self, limit: int = 100) -> list[Task]:
+
+    async def ready(self, limit: int = 100) -> builtins.list[Task]:
         """Tasks in todo, no assignee, highest priority then oldest first."""
         ...
-    async def dependants(self, task_id: str) -> list[Task]:
+
+    async def dependants(self, task_id: str) -> builtins.list[Task]:
         """Tasks whose depends_on includes `task_id`."""
         ...
+
     async def counts_by_status(self) -> dict[TaskStatus, int]: ...
 
 
@@ -190,27 +212,39 @@ class RunRepo(Protocol):
     async def get(self, run_id: str) -> Run:
         """Raises NotFound."""
         ...
-    async def list(self, *, task_id: str | None = None, statuses: Sequence[RunStatus] = (),
-                   agent_id: str | None = None, page: Page = Page()) -> list[Run]: ...
-    async def claim(self, run_id: str, *, owner: str, now: datetime,
-                    lease_until: datetime) -> Run | None:
+
+    async def list(
+        self,
+        *,
+        task_id: str | None = None,
+        statuses: Sequence[RunStatus] = (),
+        agent_id: str | None = None,
+        page: Page = Page(),
+    ) -> builtins.list[Run]: ...
+    async def claim(
+        self, run_id: str, *, owner: str, now: datetime, lease_until: datetime
+    ) -> Run | None:
         """Take the run if it is pending, or running with an expired lease.
 
         Bumps `attempt` (the fencing token) and sets the lease; returns the
         claimed run, or None if somebody else holds it or it has finished.
         """
         ...
+
     async def renew(self, run_id: str, *, attempt: int, owner: str, lease_until: datetime) -> bool:
         """Extend the lease; False when the run was taken over (fenced)."""
         ...
+
     async def save(self, run: Run, *, checkpoint: bytes | None = None) -> None:
         """Write the run if its stored attempt equals `run.attempt`; else StaleAttempt.
         A given checkpoint replaces the stored one."""
         ...
+
     async def checkpoint(self, run_id: str) -> bytes | None: ...
-    async def expired(self, now: datetime, limit: int = 100) -> list[Run]:
+    async def expired(self, now: datetime, limit: int = 100) -> builtins.list[Run]:
         """Running runs whose lease has expired."""
         ...
+
     async def active_count(self, agent_id: str) -> int:
         """Runs of this agent that hold a slot (pending or running)."""
         ...
@@ -220,20 +254,30 @@ class EventRepo(Protocol):
     async def append(self, events: Sequence[RunEvent]) -> None:
         """Append; a repeated (run_id, seq) raises Conflict and nothing is written."""
         ...
+
     async def list(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[RunEvent]: ...
 
 
 class LearningRepo(Protocol):
     async def add_execution(self, execution: Execution) -> None: ...
-    async def executions(self, agent_id: str, *, task_type: str | None = None,
-                         since: datetime | None = None, limit: int = 500) -> list[Execution]:
+    async def executions(
+        self,
+        agent_id: str,
+        *,
+        task_type: str | None = None,
+        since: datetime | None = None,
+        limit: int = 500,
+    ) -> list[Execution]:
         """Newest first; `task_type` None means every type."""
         ...
+
     async def save_profile(self, profile: LearningProfile) -> None:
         """Insert or replace the (agent, task type) profile."""
         ...
-    async def profiles(self, agent_ids: Sequence[str],
-                       task_types: Sequence[str] | None = None) -> list[LearningProfile]: ...
+
+    async def profiles(
+        self, agent_ids: Sequence[str], task_types: Sequence[str] | None = None
+    ) -> list[LearningProfile]: ...
 
 
 class ScheduleRepo(Protocol):
@@ -241,10 +285,11 @@ class ScheduleRepo(Protocol):
     async def get(self, schedule_id: str) -> Schedule:
         """Raises NotFound."""
         ...
+
     async def list(self) -> list[Schedule]: ...
     async def update(self, schedule: Schedule) -> None: ...
     async def delete(self, schedule_id: str) -> None: ...
-    async def due(self, now: datetime) -> list[Schedule]:
+    async def due(self, now: datetime) -> builtins.list[Schedule]:
         """Enabled schedules whose next_run_at <= now."""
         ...
 
@@ -284,17 +329,21 @@ class Store(Protocol):
     async def migrate(self) -> None:
         """Bring the schema up to date (runs on every start)."""
         ...
+
     def unit_of_work(self, workspace_id: str) -> AbstractAsyncContextManager[UnitOfWork]: ...
     async def add_workspace(self, workspace: Workspace) -> None:
         """Raises Conflict if it exists."""
         ...
+
     async def get_workspace(self, workspace_id: str) -> Workspace:
         """Raises NotFound."""
         ...
+
     async def list_workspaces(self) -> list[Workspace]: ...
     async def outbox_pending(self, limit: int = 500) -> list[OutboxMessage]:
         """Unpublished outbox messages of every workspace, oldest first."""
         ...
+
     async def outbox_done(self, ids: Sequence[str]) -> None: ...
     async def close(self) -> None: ...
 
@@ -323,6 +372,7 @@ class Subscription(Protocol):
     async def next(self, timeout: float | None = None) -> BusMessage:
         """Raises TimeoutError when nothing arrives in time, BusClosed once closed."""
         ...
+
     async def unsubscribe(self) -> None: ...
 
 
@@ -335,12 +385,15 @@ class WorkItem(Protocol):
     async def ack(self) -> None:
         """Done: the message leaves the queue (from whichever delivery it came)."""
         ...
+
     async def nak(self, delay: float = 0.0) -> None:
         """Give it back, to be redelivered after `delay` seconds."""
         ...
+
     async def in_progress(self) -> None:
         """Still working: restart the ack deadline."""
         ...
+
     async def term(self) -> None:
         """Never redeliver."""
         ...
@@ -351,30 +404,38 @@ class Consumer(Protocol):
         """Up to `batch` items, waiting up to `timeout` for the first; an empty
         list (never an exception) when none came in time. BusClosed once closed."""
         ...
+
     async def close(self) -> None: ...
 
 
 class Bus(Protocol):
-    async def publish(self, subject: str, data: bytes, *,
-                      headers: dict[str, str] | None = None) -> None:
+    async def publish(
+        self, subject: str, data: bytes, *, headers: dict[str, str] | None = None
+    ) -> None:
         """Fire-and-forget to current subscribers."""
         ...
+
     async def subscribe(self, pattern: str) -> Subscription: ...
     async def request(self, subject: str, data: bytes, *, timeout: float) -> BusMessage:
         """Send and wait for one reply; TimeoutError when none comes (or nobody listens)."""
         ...
-    async def serve(self, subject: str,
-                    handler: Callable[[BusMessage], Awaitable[bytes]]) -> Subscription:
+
+    async def serve(
+        self, subject: str, handler: Callable[[BusMessage], Awaitable[bytes]]
+    ) -> Subscription:
         """Answer requests on `subject` with `handler`'s bytes. Servers of one
         subject form a queue group: each request reaches one of them. A handler
         that raises sends no reply. The result only supports `unsubscribe()`."""
         ...
+
     async def enqueue(self, subject: str, data: bytes, *, msg_id: str) -> bool:
         """Put a message on the durable work queue; False if `msg_id` was seen
         within the deduplication window."""
         ...
-    async def consumer(self, durable: str, subjects: Sequence[str], *, ack_wait: float = 30.0,
-                       max_deliver: int = 5) -> Consumer:
+
+    async def consumer(
+        self, durable: str, subjects: Sequence[str], *, ack_wait: float = 30.0, max_deliver: int = 5
+    ) -> Consumer:
         """A durable pull consumer of work-queue messages on `subjects`
         (patterns allowed). Each message goes to one consumer of a durable
         name; unacked ones come back after `ack_wait`; after `max_deliver`
@@ -383,6 +444,7 @@ class Bus(Protocol):
         `subjects` overlap another durable's filter (each message belongs to
         one durable) or `durable` exists with another configuration."""
         ...
+
     async def close(self) -> None: ...
 
 

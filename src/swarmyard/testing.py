@@ -28,8 +28,13 @@ def embedded_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-async def wait_for_task(c: Container, workspace_id: str, task_id: str,
-                        done: Callable[[Task], bool], timeout: float = 30.0) -> Task:
+async def wait_for_task(
+    c: Container,
+    workspace_id: str,
+    task_id: str,
+    done: Callable[[Task], bool],
+    timeout: float = 30.0,
+) -> Task:
     """Re-read the task whenever the board changes until `done(task)` holds.
 
     The subscription is made before the first read, so no change is missed.

@@ -13,8 +13,7 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def ex(days_ago: float, success: bool, duration: float = 10.0, cost: int = 0) -> Execution:
-    return Execution("agent_1", "feature", NOW - timedelta(days=days_ago), success, duration,
-                     cost)
+    return Execution("agent_1", "feature", NOW - timedelta(days=days_ago), success, duration, cost)
 
 
 def test_recent_executions_weigh_three_times_with_decay() -> None:
@@ -37,8 +36,7 @@ def test_success_rate_is_recency_weighted() -> None:
 def test_three_day_old_failure_against_two_recent_successes() -> None:
     # successes at 1 and 2 days: 3e^(-1/7)=2.600634, 3e^(-2/7)=2.254432
     # failure at 3 days: 3e^(-3/7)=1.954317 -> 4.855066 / 6.809383 = 0.712996
-    p = compute_profile("ws", "agent_1", "feature",
-                        [ex(1, True), ex(2, True), ex(3, False)], NOW)
+    p = compute_profile("ws", "agent_1", "feature", [ex(1, True), ex(2, True), ex(3, False)], NOW)
     assert p.success_rate == pytest.approx(0.712996, abs=1e-6)
 
 

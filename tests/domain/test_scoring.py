@@ -12,13 +12,15 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def agent(ident: str, replicas: int = 2, running: int = 0) -> Agent:
-    return Agent(ident, "ws", ident, "developer", "1.0.0", "developer", replicas, T0,
-                 running=running)
+    return Agent(
+        ident, "ws", ident, "developer", "1.0.0", "developer", replicas, T0, running=running
+    )
 
 
 def profile(agent_id: str, task_type: str, n: int, rate: float) -> LearningProfile:
-    return LearningProfile("ws", agent_id, task_type, executions=n, success_rate=rate,
-                           confidence=min(1.0, n / 20))
+    return LearningProfile(
+        "ws", agent_id, task_type, executions=n, success_rate=rate, confidence=min(1.0, n / 20)
+    )
 
 
 def test_formula_with_load() -> None:
@@ -40,19 +42,24 @@ def test_expertise_beats_idleness() -> None:
     idle_novice = agent("novice", replicas=4, running=0)
     # expert: 0.3*(0.9/1.75) + 0.5*0.9 + 0.2*1.0 = 0.154286 + 0.45 + 0.2 = 0.804286
     # novice: 0.3*(0.5/1) + 0 + 0 = 0.15
-    best, scores = choose([
-        Candidate(busy_expert, profile("expert", "*", 40, 0.9),
-                  profile("expert", "bugfix", 25, 0.9)),
-        Candidate(idle_novice, None, None),
-    ])
-    assert best is not None and best.agent_id == "expert"
+    best, scores = choose(
+        [
+            Candidate(
+                busy_expert, profile("expert", "*", 40, 0.9), profile("expert", "bugfix", 25, 0.9)
+            ),
+            Candidate(idle_novice, None, None),
+        ]
+    )
+    assert best is not None
+    assert best.agent_id == "expert"
     assert scores[0].final == pytest.approx(0.804286, abs=1e-6)
     assert scores[1].final == pytest.approx(0.15)
 
 
 def test_full_agents_are_not_candidates() -> None:
     best, scores = choose([Candidate(agent("full", replicas=1, running=1), None, None)])
-    assert best is None and scores == []
+    assert best is None
+    assert scores == []
 
 
 def test_ties_break_on_load_then_free_slots_then_id() -> None:

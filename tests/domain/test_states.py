@@ -23,14 +23,16 @@ def test_happy_path_of_a_card() -> None:
     task = Task("t", "ws", "title", "feature", T0)
     for target in (TaskStatus.IN_PROGRESS, TaskStatus.REVIEW, TaskStatus.DONE):
         task.move(target, now=T0)
-    assert task.status is TaskStatus.DONE and task.finished_at == T0
+    assert task.status is TaskStatus.DONE
+    assert task.finished_at == T0
 
 
 def test_illegal_move_names_both_states() -> None:
     task = Task("t", "ws", "title", "feature", T0)
     with pytest.raises(IllegalTransition) as err:
         task.move(TaskStatus.DONE, now=T0)
-    assert "'todo'" in err.value.message and "'done'" in err.value.message
+    assert "'todo'" in err.value.message
+    assert "'done'" in err.value.message
     assert err.value.details["allowed"] == ["backlog", "blocked", "cancelled", "in_progress"]
     assert task.status is TaskStatus.TODO
 
@@ -52,7 +54,8 @@ def test_run_machine() -> None:
     run.move(RunStatus.RUNNING, now=T0)
     run.move(RunStatus.RUNNING, now=T0)  # taken over after a lost lease
     run.move(RunStatus.SUCCEEDED, now=T0)
-    assert run.finished_at == T0 and run.lease_owner is None
+    assert run.finished_at == T0
+    assert run.lease_owner is None
     with pytest.raises(IllegalTransition, match="'succeeded' to 'running'"):
         run.move(RunStatus.RUNNING, now=T0)
     assert not RUN_MACHINE.can(RunStatus.PENDING, RunStatus.SUCCEEDED)

@@ -39,15 +39,15 @@ def test_sigkill_mid_run_resumes_once_without_duplicated_events(server_factory: 
     server = server_factory(SWARMYARD_OFFLINE_DELAY_MS="400", SWARMYARD_LEASE_SECONDS="2")
     server.start()
     server.cli("agent", "install", "developer")
-    task = server.api("POST", "/tasks", json={"title": "Fix the flaky export",
-                                             "type": "bugfix"}).json()
+    task = server.api(
+        "POST", "/tasks", json={"title": "Fix the flaky export", "type": "bugfix"}
+    ).json()
     run_id = first_run_of(server, task["id"])
     wait_for_step(server, run_id, min_tool_results=1)
     server.kill()
 
     server.start()
-    with httpx.stream("GET", f"{server.url}/api/v1/tasks/{task['id']}/stream",
-                      timeout=90) as r:
+    with httpx.stream("GET", f"{server.url}/api/v1/tasks/{task['id']}/stream", timeout=90) as r:
         for line in r.iter_lines():
             if line.startswith("event: end"):
                 break
@@ -55,21 +55,26 @@ def test_sigkill_mid_run_resumes_once_without_duplicated_events(server_factory: 
     final = server.api("GET", f"/tasks/{task['id']}").json()
     assert final["status"] == "done"
     run = server.api("GET", f"/runs/{run_id}").json()
-    assert run["status"] == "succeeded" and run["attempt"] == 2
+    assert run["status"] == "succeeded"
+    assert run["attempt"] == 2
     assert [r["id"] for r in server.api("GET", f"/tasks/{task['id']}/runs").json()["items"]] == [
-        run_id]
+        run_id
+    ]
 
     events = server.api("GET", f"/runs/{run_id}/events").json()["items"]
     seqs = [e["seq"] for e in events]
     assert seqs == list(range(1, len(seqs) + 1))
     kinds = Counter(e["type"] for e in events)
-    assert kinds["started"] == 1 and kinds["completed"] == 1
+    assert kinds["started"] == 1
+    assert kinds["completed"] == 1
     assert [e["payload"].get("resumed") for e in events if e["type"] == "progress"] == [True]
     steps = [e["payload"]["step"] for e in events if e["type"] == "step"]
     assert steps == list(range(1, len(steps) + 1)), "a step was recorded twice"
     calls = Counter(e["payload"]["call_id"] for e in events if e["type"] == "tool_call")
     results = Counter(e["payload"]["call_id"] for e in events if e["type"] == "tool_result")
-    assert set(calls.values()) == {1} and calls == results
+    assert set(calls.values()) == {1}
+    assert calls == results
 
     agent = server.api("GET", "/agents").json()["items"][0]
-    assert agent["tasks_succeeded"] == 1 and agent["running"] == 0
+    assert agent["tasks_succeeded"] == 1
+    assert agent["running"] == 0

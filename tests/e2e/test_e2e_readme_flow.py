@@ -15,8 +15,9 @@ def test_feature_with_wait_ends_done_and_every_run_is_readable(server_factory: A
     for role in ("developer", "architect", "code-reviewer", "tester"):
         server.cli("agent", "install", role)
 
-    done = server.cli("task", "create", "Add CSV export to the reports page",
-                      "--type", "feature", "--wait")
+    done = server.cli(
+        "task", "create", "Add CSV export to the reports page", "--type", "feature", "--wait"
+    )
     assert "delegated" in done.stdout or "delegate" in done.stdout
     tasks = server.cli_json("task", "list", "--limit", "50")
     items = tasks["items"] if isinstance(tasks, dict) else tasks
@@ -28,7 +29,8 @@ def test_feature_with_wait_ends_done_and_every_run_is_readable(server_factory: A
         runs = server.api("GET", f"/tasks/{task['id']}/runs").json()["items"]
         assert [r["status"] for r in runs] == ["succeeded"]
         events = server.api("GET", f"/runs/{runs[0]['id']}/events").json()["items"]
-        assert events[0]["type"] == "started" and events[-1]["type"] == "completed"
+        assert events[0]["type"] == "started"
+        assert events[-1]["type"] == "completed"
         shown = server.cli("run", "events", runs[0]["id"])
         assert "completed" in shown.stdout
     board = server.cli("board")

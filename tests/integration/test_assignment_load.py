@@ -6,12 +6,11 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from swarmyard.domain import DEFAULT_WORKSPACE as WS
 from swarmyard.domain import ALL_TYPES, LearningProfile, RunStatus, TaskStatus
+from swarmyard.domain import DEFAULT_WORKSPACE as WS
 from swarmyard.runtime.wiring import build
 from swarmyard.services.tasks import NewTask
 from swarmyard.testing import embedded_settings, wait_for_task
-
 
 
 async def test_hundred_tasks_on_three_developers_with_two_replicas(tmp_path: Path) -> None:
@@ -25,22 +24,34 @@ async def test_hundred_tasks_on_three_developers_with_two_replicas(tmp_path: Pat
         async with c.store.unit_of_work(WS) as uow:
             for agent, rate, n in ((strong, 0.95, 40), (medium, 0.6, 10)):
                 for task_type in ("bugfix", ALL_TYPES):
-                    await uow.learning.save_profile(LearningProfile(
-                        WS, agent.id, task_type, executions=n, success_rate=rate,
-                        confidence=min(1.0, n / 20), updated_at=now))
+                    await uow.learning.save_profile(
+                        LearningProfile(
+                            WS,
+                            agent.id,
+                            task_type,
+                            executions=n,
+                            success_rate=rate,
+                            confidence=min(1.0, n / 20),
+                            updated_at=now,
+                        )
+                    )
             await uow.commit()
 
-        tasks = await asyncio.gather(*(c.tasks.create(
-            WS, NewTask(title=f"Fix bug {i}", type="bugfix")) for i in range(100)))
+        tasks = await asyncio.gather(
+            *(c.tasks.create(WS, NewTask(title=f"Fix bug {i}", type="bugfix")) for i in range(100))
+        )
         for t in tasks:
             await wait_for_task(c, WS, t.id, lambda x: x.status is TaskStatus.DONE, timeout=60)
 
         runs = [r for t in tasks for r in await c.runs.for_task(WS, t.id)]
-        assert len(runs) == 100 and all(r.status is RunStatus.SUCCEEDED for r in runs)
+        assert len(runs) == 100
+        assert all(r.status is RunStatus.SUCCEEDED for r in runs)
 
         # never more than 6 at once: sweep the [started, finished] intervals
-        edges = sorted([(r.started_at, 1) for r in runs] + [(r.finished_at, -1) for r in runs],
-                       key=lambda e: (e[0], e[1]))
+        edges = sorted(
+            [(r.started_at, 1) for r in runs] + [(r.finished_at, -1) for r in runs],
+            key=lambda e: (e[0], e[1]),
+        )
         running = peak = 0
         for _, step in edges:
             running += step
@@ -62,7 +73,7 @@ async def test_hundred_tasks_on_three_developers_with_two_replicas(tmp_path: Pat
         assert counts[strong.id] >= counts[medium.id] >= counts[fresh.id] > 0, counts
         for agent_id in counts:
             assert (await c.registry.get(WS, agent_id)).running == 0
-        print('span', max(r.finished_at for r in runs) - min(r.created_at for r in runs))
+        print("span", max(r.finished_at for r in runs) - min(r.created_at for r in runs))
         assert max(r.finished_at - r.started_at for r in runs) < timedelta(seconds=30)
     finally:
         await c.stop()

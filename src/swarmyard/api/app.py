@@ -31,9 +31,14 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
             if manage_lifecycle:
                 await container.stop()
 
-    app = FastAPI(title="Swarmyard", version=__version__, lifespan=lifespan,
-                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
-                  redoc_url=None)
+    app = FastAPI(
+        title="Swarmyard",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=1_000_000)

@@ -38,26 +38,34 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [{"path": _loc(tuple(e.get("loc", ()))), "reason": str(e.get("msg", ""))}
-                for e in exc.errors()]
-    text = "; ".join(f"{p['path']}: {p['reason']}" if p["path"] else p["reason"]
-                     for p in problems)
-    return JSONResponse(error_body("validation_failed", f"invalid request: {text}", problems),
-                        status_code=422)
+    problems = [
+        {"path": _loc(tuple(e.get("loc", ()))), "reason": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    text = "; ".join(f"{p['path']}: {p['reason']}" if p["path"] else p["reason"] for p in problems)
+    return JSONResponse(
+        error_body("validation_failed", f"invalid request: {text}", problems), status_code=422
+    )
 
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
-        exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
+        exc.status_code, "http_error"
+    )
+    return JSONResponse(
+        error_body(code, str(exc.detail)),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", path=request.url.path, exc_info=exc)
-    return JSONResponse(error_body("internal_error", "the server hit an unexpected error; "
-                                                     "it has been logged"), status_code=500)
+    return JSONResponse(
+        error_body("internal_error", "the server hit an unexpected error; it has been logged"),
+        status_code=500,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

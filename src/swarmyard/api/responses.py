@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from ..runtime.wiring import Container
 from ..services.idempotency import IdempotencyGuard, request_hash
-from .context import Container
 
 __all__ = ["MAX_LIMIT", "idempotent", "json_response", "page_of"]
 
@@ -31,8 +31,12 @@ def page_of(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
     return {"items": items, "next_cursor": items[-1]["id"] if more and items else None}
 
 
-async def idempotent(request: Request, container: Container, workspace_id: str,
-                     produce: Callable[[], Awaitable[tuple[int, Any]]]) -> Response:
+async def idempotent(
+    request: Request,
+    container: Container,
+    workspace_id: str,
+    produce: Callable[[], Awaitable[tuple[int, Any]]],
+) -> Response:
     """Run a mutation once per `Idempotency-Key` (when the client sends one)."""
 
     async def encoded() -> tuple[int, bytes]:
@@ -45,7 +49,8 @@ async def idempotent(request: Request, container: Container, workspace_id: str,
     else:
         fingerprint = request_hash(request.method, request.url.path, await request.body())
         status, body = await IdempotencyGuard(container.deps).run(
-            workspace_id, key, fingerprint, encoded)
+            workspace_id, key, fingerprint, encoded
+        )
     if status == 204:
         return Response(status_code=204)
     return Response(body, status_code=status, media_type="application/json")

@@ -27,8 +27,9 @@ class AgentCreate(_Body):
     manifest: str = Field(min_length=1, max_length=64)
     version: str | None = None
     replicas: int = Field(default=1, ge=1, le=100)
-    name: str | None = Field(default=None, min_length=1, max_length=64,
-                             pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    )
 
 
 class AgentPatch(_Body):

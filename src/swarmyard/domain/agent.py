@@ -30,8 +30,9 @@ class AgentHealth(StrEnum):
 
 
 _AGENT_MOVES: dict[AgentStatus, frozenset[AgentStatus]] = {
-    AgentStatus.ACTIVE: frozenset({AgentStatus.INACTIVE, AgentStatus.UPDATING,
-                                   AgentStatus.ERROR, AgentStatus.SCALING}),
+    AgentStatus.ACTIVE: frozenset(
+        {AgentStatus.INACTIVE, AgentStatus.UPDATING, AgentStatus.ERROR, AgentStatus.SCALING}
+    ),
     AgentStatus.INACTIVE: frozenset({AgentStatus.ACTIVE, AgentStatus.UPDATING}),
     AgentStatus.UPDATING: frozenset({AgentStatus.ACTIVE, AgentStatus.ERROR}),
     AgentStatus.ERROR: frozenset({AgentStatus.ACTIVE, AgentStatus.INACTIVE}),
@@ -80,6 +81,7 @@ class Agent:
             return
         allowed = _AGENT_MOVES.get(self.status, frozenset())
         if target not in allowed:
-            raise IllegalTransition("agent", self.status.value, target.value,
-                                    sorted(s.value for s in allowed))
+            raise IllegalTransition(
+                "agent", self.status.value, target.value, sorted(s.value for s in allowed)
+            )
         self.status = target

@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterable
 __all__ = ["find_cycle"]
 
 
-def find_cycle(start: str, depends_on: Iterable[str],
-               edges: Callable[[str], Iterable[str]]) -> list[str] | None:
+def find_cycle(
+    start: str, depends_on: Iterable[str], edges: Callable[[str], Iterable[str]]
+) -> list[str] | None:
     """If making `start` depend on `depends_on` closes a loop, return it.
 
     The result reads as a path: ``[start, a, b, start]`` means start → a → b → start.

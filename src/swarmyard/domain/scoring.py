@@ -55,16 +55,17 @@ class Score:
 
 
 def score(c: Candidate) -> Score:
-    success_rate = c.overall.success_rate if c.overall and c.overall.executions else (
-        NEUTRAL_SUCCESS_RATE
+    success_rate = (
+        c.overall.success_rate if c.overall and c.overall.executions else (NEUTRAL_SUCCESS_RATE)
     )
     expertise = c.for_type.expertise if c.for_type else 0.0
     confidence = c.for_type.confidence if c.for_type else 0.0
     load = c.agent.load
     base = success_rate / (1.0 + load)
     final = W_BASE * base + W_EXPERTISE * expertise + W_CONFIDENCE * confidence
-    return Score(c.agent.id, final, base, success_rate, expertise, confidence, load,
-                 c.agent.free_slots)
+    return Score(
+        c.agent.id, final, base, success_rate, expertise, confidence, load, c.agent.free_slots
+    )
 
 
 def _rank_key(s: Score) -> tuple[float, float, int, str]:

@@ -11,7 +11,22 @@ __all__ = ["TASK_TYPES"]
 # An unknown type is refused at creation so a typo cannot leave a card nobody
 # can take, and in manifests so a capability cannot claim work that never comes.
 TASK_TYPES: tuple[str, ...] = (
-    "feature", "bugfix", "design", "implementation", "refactor", "review", "test",
-    "docs", "deploy", "security-audit", "marketing", "presentation", "monitoring",
-    "planning", "decision", "coordination", "research", "incident",
+    "feature",
+    "bugfix",
+    "design",
+    "implementation",
+    "refactor",
+    "review",
+    "test",
+    "docs",
+    "deploy",
+    "security-audit",
+    "marketing",
+    "presentation",
+    "monitoring",
+    "planning",
+    "decision",
+    "coordination",
+    "research",
+    "incident",
 )

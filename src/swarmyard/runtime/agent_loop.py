@@ -18,7 +18,16 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelRequest,
+    ModelResponse,
+    ToolCallPart,
+    ToolReturnPart,
+)
 
 from ..domain import EventType, Run, RunStatus, StaleAttempt, Task
 from ..ports import ModelCall, ModelClient, ModelSelector, Tool, ToolContext, ToolError, ToolSpec
@@ -26,9 +35,6 @@ from ..services.delegation import DelegationRequest, Delegator, SubtaskOutcome
 from ..services.lifecycle import Claimed, Lifecycle, Outcome
 from .delegation_wait import SubtaskWaiter
 from .prompts import DELEGATE_SPEC, initial_messages
-
-if TYPE_CHECKING:
-    from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
 
 __all__ = ["AgentLoop", "RunControl"]
 
@@ -55,9 +61,16 @@ class RunControl:
 
 
 class AgentLoop:
-    def __init__(self, lifecycle: Lifecycle, delegator: Delegator, waiter: SubtaskWaiter,
-                 models: ModelSelector, tools: dict[str, Tool], *,
-                 run_max_seconds: float) -> None:
+    def __init__(
+        self,
+        lifecycle: Lifecycle,
+        delegator: Delegator,
+        waiter: SubtaskWaiter,
+        models: ModelSelector,
+        tools: dict[str, Tool],
+        *,
+        run_max_seconds: float,
+    ) -> None:
         self._life = lifecycle
         self._delegator = delegator
         self._waiter = waiter
@@ -67,15 +80,17 @@ class AgentLoop:
 
     async def execute(self, claimed: Claimed, control: RunControl) -> RunStatus | None:
         """Run to the end; returns the final status, or None if the run was fenced off."""
-        from pydantic_ai.messages import ModelMessagesTypeAdapter
-
         run, task, manifest = claimed.run, claimed.task, claimed.manifest
         messages: list[ModelMessage] = (
             list(ModelMessagesTypeAdapter.validate_json(claimed.checkpoint))
-            if claimed.checkpoint else initial_messages(run, task, manifest))
-        specs = [DELEGATE_SPEC if name == "delegate" else self._tools[name].spec
-                 for name in manifest.allowed_tools
-                 if name == "delegate" or name in self._tools]
+            if claimed.checkpoint
+            else initial_messages(run, task, manifest)
+        )
+        specs = [
+            DELEGATE_SPEC if name == "delegate" else self._tools[name].spec
+            for name in manifest.allowed_tools
+            if name == "delegate" or name in self._tools
+        ]
         client = self._models.select(run.role, task, manifest)
         session = _Session(run, task, control, messages, specs, client, manifest.max_steps)
         if run.stop_requested:
@@ -96,8 +111,6 @@ class AgentLoop:
         return outcome.status
 
     async def _drive(self, s: _Session) -> tuple[Outcome, list[Any]]:
-        from pydantic_ai.messages import ModelResponse
-
         started = time.monotonic()
         while True:
             # run.stop_requested is refreshed by every stored step (the store
@@ -107,16 +120,20 @@ class AgentLoop:
                 raise RunStopped(s.control.reason)
             if time.monotonic() - started > self._max_seconds:
                 msg = f"run exceeded its wall-time limit of {self._max_seconds:.0f} s"
-                return (Outcome(RunStatus.TIMED_OUT, error=msg),
-                        [self._life.event(s.run, EventType.ERROR, {"message": msg})])
+                return (
+                    Outcome(RunStatus.TIMED_OUT, error=msg),
+                    [self._life.event(s.run, EventType.ERROR, {"message": msg})],
+                )
             last = s.messages[-1]
             if isinstance(last, ModelResponse) and last.tool_calls:
                 await self._act(s, last.tool_calls)
                 continue
             if s.run.steps >= s.max_steps:
                 msg = f"no final answer after {s.max_steps} steps (the role's max_steps)"
-                return (Outcome(RunStatus.FAILED, error=msg),
-                        [self._life.event(s.run, EventType.ERROR, {"message": msg})])
+                return (
+                    Outcome(RunStatus.FAILED, error=msg),
+                    [self._life.event(s.run, EventType.ERROR, {"message": msg})],
+                )
             final = await self._think(s)
             if final is not None:
                 return final
@@ -125,9 +142,17 @@ class AgentLoop:
         run = s.run
         run.steps += 1
         call = ModelCall(
-            messages=s.messages, tools=s.specs, role=run.role, run_id=run.id, task_id=s.task.id,
-            task_type=s.task.type, task_title=s.task.title, task_description=s.task.description,
-            complexity=s.task.complexity.value, parent_task_id=s.task.parent_id)
+            messages=s.messages,
+            tools=s.specs,
+            role=run.role,
+            run_id=run.id,
+            task_id=s.task.id,
+            task_type=s.task.type,
+            task_title=s.task.title,
+            task_description=s.task.description,
+            complexity=s.task.complexity.value,
+            parent_task_id=s.task.parent_id,
+        )
         t0 = time.monotonic()
         try:
             response = await self._call_model(s, call)
@@ -136,8 +161,10 @@ class AgentLoop:
             raise
         except Exception as exc:  # a model failure ends the run, named in its events
             msg = f"model call failed: {_describe(exc)}"
-            return (Outcome(RunStatus.FAILED, error=msg),
-                    [self._life.event(run, EventType.ERROR, {"message": msg})])
+            return (
+                Outcome(RunStatus.FAILED, error=msg),
+                [self._life.event(run, EventType.ERROR, {"message": msg})],
+            )
         duration_ms = round((time.monotonic() - t0) * 1000, 3)
         s.messages.append(response)
         usage = response.usage
@@ -147,16 +174,30 @@ class AgentLoop:
         text = response.text or ""
         events = [
             self._life.event(run, EventType.STEP, {"step": run.steps}),
-            self._life.event(run, EventType.LLM_CALL, {
-                "model": s.client.model_name, "provider": s.client.provider,
-                "offline": s.client.offline, "tokens_in": usage.input_tokens,
-                "tokens_out": usage.output_tokens, "cost_usd": 0.0,
-                "duration_ms": duration_ms, "tool_calls": len(response.tool_calls),
-                "text": text[:_TEXT_EVENT_CHARS]}),
+            self._life.event(
+                run,
+                EventType.LLM_CALL,
+                {
+                    "model": s.client.model_name,
+                    "provider": s.client.provider,
+                    "offline": s.client.offline,
+                    "tokens_in": usage.input_tokens,
+                    "tokens_out": usage.output_tokens,
+                    "cost_usd": 0.0,
+                    "duration_ms": duration_ms,
+                    "tool_calls": len(response.tool_calls),
+                    "text": text[:_TEXT_EVENT_CHARS],
+                },
+            ),
         ]
-        events += [self._life.event(run, EventType.TOOL_CALL, {
-            "tool": tc.tool_name, "args": tc.args_as_dict(), "call_id": tc.tool_call_id})
-            for tc in response.tool_calls]
+        events += [
+            self._life.event(
+                run,
+                EventType.TOOL_CALL,
+                {"tool": tc.tool_name, "args": tc.args_as_dict(), "call_id": tc.tool_call_id},
+            )
+            for tc in response.tool_calls
+        ]
         if not response.tool_calls:
             events.append(self._life.event(run, EventType.COMPLETED, {"output": text}))
             return Outcome(RunStatus.SUCCEEDED, output=text), events
@@ -166,7 +207,10 @@ class AgentLoop:
     async def _call_model(self, s: _Session, call: ModelCall) -> ModelResponse:
         for delay in (*_RETRY_DELAYS, None):
             try:
-                return await self._interruptible(s.client.request(call), s.control)
+                response: ModelResponse = await self._interruptible(
+                    s.client.request(call), s.control
+                )
+                return response
             except RunStopped:
                 raise
             except Exception as exc:
@@ -188,26 +232,38 @@ class AgentLoop:
         raise RunStopped(control.reason)
 
     async def _act(self, s: _Session, calls: list[ToolCallPart]) -> None:
-        from pydantic_ai.messages import ModelRequest, ToolReturnPart
-
         ctx = ToolContext(s.run.workspace_id, s.run.id, s.task.id, s.run.role)
         allowed = {spec.name for spec in s.specs}
         parts, events = [], []
         for tc in calls:
             ok, content = await self._call_tool(s, tc, ctx, allowed)
-            parts.append(ToolReturnPart(tool_name=tc.tool_name, content=content,
-                                        tool_call_id=tc.tool_call_id))
-            events.append(self._life.event(s.run, EventType.TOOL_RESULT, {
-                "tool": tc.tool_name, "call_id": tc.tool_call_id, "ok": ok,
-                "content": content[:_TEXT_EVENT_CHARS]}))
+            parts.append(
+                ToolReturnPart(
+                    tool_name=tc.tool_name, content=content, tool_call_id=tc.tool_call_id
+                )
+            )
+            events.append(
+                self._life.event(
+                    s.run,
+                    EventType.TOOL_RESULT,
+                    {
+                        "tool": tc.tool_name,
+                        "call_id": tc.tool_call_id,
+                        "ok": ok,
+                        "content": content[:_TEXT_EVENT_CHARS],
+                    },
+                )
+            )
         s.messages.append(ModelRequest(parts=parts))
         await self._life.record(s.run, events, _dump(s.messages))
 
-    async def _call_tool(self, s: _Session, tc: ToolCallPart, ctx: ToolContext,
-                         allowed: set[str]) -> tuple[bool, str]:
+    async def _call_tool(
+        self, s: _Session, tc: ToolCallPart, ctx: ToolContext, allowed: set[str]
+    ) -> tuple[bool, str]:
         if tc.tool_name not in allowed:
-            return False, json.dumps({"error": f"tool {tc.tool_name!r} is not available to "
-                                               f"the {s.run.role} role"})
+            return False, json.dumps(
+                {"error": f"tool {tc.tool_name!r} is not available to the {s.run.role} role"}
+            )
         try:
             args = tc.args_as_dict()
         except ValueError as exc:
@@ -245,8 +301,6 @@ class _Session:
 
 
 def _dump(messages: list[ModelMessage]) -> bytes:
-    from pydantic_ai.messages import ModelMessagesTypeAdapter
-
     return ModelMessagesTypeAdapter.dump_json(messages)
 
 

@@ -24,8 +24,9 @@ class SubtaskWaiter:
         self._delegator = delegator
         self._recheck = recheck_seconds
 
-    async def wait(self, workspace_id: str, subtask_id: str,
-                   stop: asyncio.Event) -> SubtaskOutcome | None:
+    async def wait(
+        self, workspace_id: str, subtask_id: str, stop: asyncio.Event
+    ) -> SubtaskOutcome | None:
         """The subtask's outcome, or None if `stop` was set first."""
         sub = await self._bus.subscribe(subjects.board(workspace_id))
         try:
@@ -38,14 +39,14 @@ class SubtaskWaiter:
         finally:
             await sub.unsubscribe()
 
-    async def _next_mention(self, sub: Subscription, subtask_id: str,
-                            stop: asyncio.Event) -> None:
+    async def _next_mention(self, sub: Subscription, subtask_id: str, stop: asyncio.Event) -> None:
         stopper = asyncio.ensure_future(stop.wait())
         try:
             while True:
                 receive = asyncio.ensure_future(sub.next(timeout=self._recheck))
-                done, _ = await asyncio.wait({receive, stopper},
-                                             return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    {receive, stopper}, return_when=asyncio.FIRST_COMPLETED
+                )
                 if stopper in done:
                     receive.cancel()
                     return

@@ -27,8 +27,9 @@ COALESCE_SECONDS = 0.01
 log = structlog.get_logger("swarmyard.loops")
 
 
-async def orchestrator_loop(store: Store, bus: Bus, orchestrator: Orchestrator, *,
-                            interval: float) -> None:
+async def orchestrator_loop(
+    store: Store, bus: Bus, orchestrator: Orchestrator, *, interval: float
+) -> None:
     wake = asyncio.Event()
     sub = await bus.subscribe("swarmyard.*.board")
 
@@ -67,12 +68,14 @@ def _may_free_work(data: bytes) -> bool:
         body = json.loads(data)
     except ValueError:
         return False
+    if not isinstance(body, dict):
+        return False
     if body.get("kind") != "task":
-        return body.get("kind") == "agent"
+        return bool(body.get("kind") == "agent")
     task = body.get("task") or {}
     if body.get("previous_status") is None:
-        return task.get("status") == "todo" and not task.get("waiting_reason")
-    return task.get("status") != "in_progress"
+        return bool(task.get("status") == "todo" and not task.get("waiting_reason"))
+    return bool(task.get("status") != "in_progress")
 
 
 async def periodic(name: str, every: float, action: Callable[[], Awaitable[object]]) -> None:
@@ -84,9 +87,14 @@ async def periodic(name: str, every: float, action: Callable[[], Awaitable[objec
         await asyncio.sleep(every)
 
 
-def scheduler_jobs(store: Store, schedules: ScheduleService, recovery: Recovery,
-                   relay: Relay, *, lease_seconds: float) -> list[tuple[str, float,
-                                                                   Callable[[], Awaitable[object]]]]:
+def scheduler_jobs(
+    store: Store,
+    schedules: ScheduleService,
+    recovery: Recovery,
+    relay: Relay,
+    *,
+    lease_seconds: float,
+) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
     async def tick_schedules() -> None:
         for ws in await store.list_workspaces():
             await schedules.tick(ws.id)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pydantic_ai.messages import ModelMessage, ModelRequest, SystemPromptPart, UserPromptPart
 
 from ..domain import TASK_TYPES, AgentManifest, Run, Task
 from ..ports import ToolSpec
-
-if TYPE_CHECKING:
-    from pydantic_ai.messages import ModelMessage
 
 __all__ = ["DELEGATE_SPEC", "initial_messages", "task_brief"]
 
@@ -21,8 +18,11 @@ DELEGATE_SPEC = ToolSpec(
     parameters={
         "type": "object",
         "properties": {
-            "role": {"type": "string", "description": "Role that should do the subtask, "
-                                                      "e.g. developer, code-reviewer, tester"},
+            "role": {
+                "type": "string",
+                "description": "Role that should do the subtask, "
+                "e.g. developer, code-reviewer, tester",
+            },
             "title": {"type": "string"},
             "description": {"type": "string", "description": "Everything the other role needs"},
             "type": {"type": "string", "enum": list(TASK_TYPES)},
@@ -41,9 +41,11 @@ _PLATFORM_NOTE = (
 
 
 def task_brief(task: Task) -> str:
-    lines = [f"Task {task.id}: {task.title}",
-             f"Type: {task.type} | Complexity: {task.complexity.value} | "
-             f"Priority: {task.priority.value}"]
+    lines = [
+        f"Task {task.id}: {task.title}",
+        f"Type: {task.type} | Complexity: {task.complexity.value} | "
+        f"Priority: {task.priority.value}",
+    ]
     if task.parent_id:
         lines.append(f"Parent task: {task.parent_id}")
     if task.depends_on:
@@ -53,7 +55,5 @@ def task_brief(task: Task) -> str:
 
 
 def initial_messages(run: Run, task: Task, manifest: AgentManifest) -> list[ModelMessage]:
-    from pydantic_ai.messages import ModelRequest, SystemPromptPart, UserPromptPart
-
     system = f"{manifest.system_prompt.strip()}\n\n{_PLATFORM_NOTE.format(role=run.role)}"
     return [ModelRequest(parts=[SystemPromptPart(system), UserPromptPart(task_brief(task))])]

@@ -36,7 +36,9 @@ class Recovery:
         count = 0
         for ws in await self._d.store.list_workspaces():
             async with self._d.store.unit_of_work(ws.id) as uow:
-                pending = await uow.runs.list(statuses=(RunStatus.PENDING,), page=Page(limit=10_000))
+                pending = await uow.runs.list(
+                    statuses=(RunStatus.PENDING,), page=Page(limit=10_000)
+                )
                 ann = Announcer(uow, self._d.clock, self._d.ids)
                 for run in pending:
                     await ann.dispatch(run)

@@ -26,8 +26,7 @@ log = structlog.get_logger("swarmyard.relay")
 
 
 class Relay:
-    def __init__(self, store: Store, bus: Bus, clock: Clock, *,
-                 sweep_grace: float = 5.0) -> None:
+    def __init__(self, store: Store, bus: Bus, clock: Clock, *, sweep_grace: float = 5.0) -> None:
         self._store = store
         self._bus = bus
         self._clock = clock
@@ -80,8 +79,11 @@ class Relay:
         """Publish rows older than the grace period that nobody is publishing
         (`everything`: at start-up, when every row is a leftover)."""
         cutoff = self._clock.now() - (timedelta(0) if everything else self._grace)
-        rows = [m for m in await self._store.outbox_pending(limit=1000)
-                if m.created_at <= cutoff and m.id not in self._in_flight]
+        rows = [
+            m
+            for m in await self._store.outbox_pending(limit=1000)
+            if m.created_at <= cutoff and m.id not in self._in_flight
+        ]
         if rows:
             log.info("publishing outbox rows left behind", count=len(rows))
             await self._flush(rows)

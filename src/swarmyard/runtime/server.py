@@ -6,8 +6,11 @@ import logging
 import sys
 
 import structlog
+import uvicorn
 
+from ..api.app import create_app
 from ..config import Settings
+from .wiring import build
 
 __all__ = ["configure_logging", "serve_forever"]
 
@@ -26,19 +29,27 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 def serve_forever(settings: Settings) -> None:
-    import uvicorn
-
-    from ..api.app import create_app
-    from .wiring import build
-
     configure_logging()
     container = build(settings)
     app = create_app(container)
-    where = settings.database_url.split("@")[-1] if settings.database_url else str(
-        settings.data_dir)
-    model = (f"{settings.model} at {settings.openai_base_url}" if settings.openai_base_url
-             else "the built-in offline model (no LLM key configured)")
-    print(f"Swarmyard on http://{settings.host}:{settings.port} — data: {where} — "
-          f"agents use {model}", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                lifespan="on", timeout_graceful_shutdown=15)
+    where = (
+        settings.database_url.split("@")[-1] if settings.database_url else str(settings.data_dir)
+    )
+    model = (
+        f"{settings.model} at {settings.openai_base_url}"
+        if settings.openai_base_url
+        else "the built-in offline model (no LLM key configured)"
+    )
+    print(
+        f"Swarmyard on http://{settings.host}:{settings.port} — data: {where} — agents use {model}",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=15,
+    )

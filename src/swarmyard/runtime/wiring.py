@@ -5,6 +5,7 @@ chosen here."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from dataclasses import dataclass, field
@@ -75,12 +76,22 @@ class Container:
             self._spawn("worker", self.worker.run())
         if control_plane:
             await self.recovery.startup()
-            self._spawn("orchestrator", orchestrator_loop(
-                self.store, self.bus, self.orchestrator,
-                interval=self.settings.orchestrator_interval))
+            self._spawn(
+                "orchestrator",
+                orchestrator_loop(
+                    self.store,
+                    self.bus,
+                    self.orchestrator,
+                    interval=self.settings.orchestrator_interval,
+                ),
+            )
             for name, every, job in scheduler_jobs(
-                    self.store, self.schedules, self.recovery, self.relay,
-                    lease_seconds=self.settings.lease_seconds):
+                self.store,
+                self.schedules,
+                self.recovery,
+                self.relay,
+                lease_seconds=self.settings.lease_seconds,
+            ):
                 self._spawn(name, periodic(name, every, job))
 
     def _spawn(self, name: str, coro: object) -> None:
@@ -98,15 +109,19 @@ class Container:
 
 
 async def ensure_default_workspace(store: Store, clock: Clock) -> None:
-    try:
+    with contextlib.suppress(Conflict):
         await store.add_workspace(Workspace(DEFAULT_WORKSPACE, "Default", clock.now()))
-    except Conflict:
-        pass
 
 
-def build(settings: Settings, *, clock: Clock | None = None, ids: IdSource | None = None,
-          models: ModelSelector | None = None, store: Store | None = None,
-          bus: Bus | None = None) -> Container:
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    ids: IdSource | None = None,
+    models: ModelSelector | None = None,
+    store: Store | None = None,
+    bus: Bus | None = None,
+) -> Container:
     clock = clock or SystemClock()
     ids = ids or UlidIds()
     if settings.resolved_database_url.startswith("sqlite"):
@@ -120,13 +135,29 @@ def build(settings: Settings, *, clock: Clock | None = None, ids: IdSource | Non
     lifecycle = Lifecycle(deps, catalog, lease_seconds=settings.lease_seconds)
     delegator = Delegator(deps, tasks, lifecycle)
     models = models or DefaultModelSelector(settings)
-    loop = AgentLoop(lifecycle, delegator, SubtaskWaiter(bus, delegator), models,
-                     builtin_tools(store), run_max_seconds=settings.run_max_seconds)
+    loop = AgentLoop(
+        lifecycle,
+        delegator,
+        SubtaskWaiter(bus, delegator),
+        models,
+        builtin_tools(store),
+        run_max_seconds=settings.run_max_seconds,
+    )
     owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new('w')[-6:]}"
     worker = Worker(bus, lifecycle, loop, owner=owner, concurrency=settings.worker_concurrency)
     return Container(
-        settings=settings, deps=deps, relay=relay, catalog=catalog,
-        projects=ProjectService(deps), tasks=tasks,
-        runs=RunService(deps), registry=Registry(deps, catalog),
-        schedules=ScheduleService(deps, tasks), orchestrator=Orchestrator(deps, catalog),
-        lifecycle=lifecycle, recovery=Recovery(deps, lifecycle), worker=worker, models=models)
+        settings=settings,
+        deps=deps,
+        relay=relay,
+        catalog=catalog,
+        projects=ProjectService(deps),
+        tasks=tasks,
+        runs=RunService(deps),
+        registry=Registry(deps, catalog),
+        schedules=ScheduleService(deps, tasks),
+        orchestrator=Orchestrator(deps, catalog),
+        lifecycle=lifecycle,
+        recovery=Recovery(deps, lifecycle),
+        worker=worker,
+        models=models,
+    )

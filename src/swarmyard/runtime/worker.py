@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from collections.abc import Sequence
 
@@ -28,9 +29,17 @@ ALL_ROLES = ("swarmyard.*.tasks.ready.>",)
 
 
 class Worker:
-    def __init__(self, bus: Bus, lifecycle: Lifecycle, loop: AgentLoop, *, owner: str,
-                 concurrency: int, subjects_filter: Sequence[str] = ALL_ROLES,
-                 durable: str = "workers") -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        lifecycle: Lifecycle,
+        loop: AgentLoop,
+        *,
+        owner: str,
+        concurrency: int,
+        subjects_filter: Sequence[str] = ALL_ROLES,
+        durable: str = "workers",
+    ) -> None:
         self._bus = bus
         self._life = lifecycle
         self._loop = loop
@@ -48,8 +57,8 @@ class Worker:
 
     async def run(self) -> None:
         consumer = await self._bus.consumer(
-            self._durable, self._filter, ack_wait=self._life.lease.total_seconds(),
-            max_deliver=20)
+            self._durable, self._filter, ack_wait=self._life.lease.total_seconds(), max_deliver=20
+        )
         try:
             while not self._stopping.is_set():
                 free = self._concurrency - len(self._active)
@@ -76,9 +85,9 @@ class Worker:
             return  # finished, or held by another worker: the database has the say
         task = asyncio.create_task(self._drive(claimed), name=f"run:{run_id}")
         self._active[run_id] = task
-        task.add_done_callback(lambda _t, rid=run_id: self._done(rid))
+        task.add_done_callback(functools.partial(self._done, run_id))
 
-    def _done(self, run_id: str) -> None:
+    def _done(self, run_id: str, _: asyncio.Task[None]) -> None:
         self._active.pop(run_id, None)
         self._room.set()
 

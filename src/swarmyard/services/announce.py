@@ -29,8 +29,9 @@ class Announcer:
         self._ids = ids
         self.messages: list[OutboxMessage] = []
 
-    async def _add(self, subject: str, data: bytes, *, work_queue: bool = False,
-                   msg_id: str | None = None) -> None:
+    async def _add(
+        self, subject: str, data: bytes, *, work_queue: bool = False, msg_id: str | None = None
+    ) -> None:
         msg = OutboxMessage(
             id=msg_id or self._ids.new("msg"),
             workspace_id=self._uow.workspace_id,
@@ -51,8 +52,9 @@ class Announcer:
 
     async def run_events(self, events: list[RunEvent]) -> None:
         for ev in events:
-            await self._add(subjects.run_events(self._uow.workspace_id, ev.run_id),
-                            dumps(ev.as_dict()))
+            await self._add(
+                subjects.run_events(self._uow.workspace_id, ev.run_id), dumps(ev.as_dict())
+            )
 
     async def run_control(self, run_id: str, command: dict[str, Any]) -> None:
         await self._add(subjects.run_control(self._uow.workspace_id, run_id), dumps(command))

@@ -29,8 +29,9 @@ class CatalogService:
         """The latest version of every manifest: built-ins first, then custom, by id."""
         return (await self.view(uow)).list()
 
-    async def get(self, uow: UnitOfWork, manifest_id: str,
-                  version: str | None = None) -> AgentManifest:
+    async def get(
+        self, uow: UnitOfWork, manifest_id: str, version: str | None = None
+    ) -> AgentManifest:
         if self._shipped.is_builtin(manifest_id):
             return self._shipped.get(manifest_id, version)
         custom = await uow.manifests.get(manifest_id, version)
@@ -46,9 +47,11 @@ class CatalogService:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             catalog = await self.view(uow)
             if manifest.id in catalog and manifest.version in catalog.versions(manifest.id):
-                raise Conflict(f"manifest {manifest.id} version {manifest.version} already "
-                               "exists; publish a higher version",
-                               details={"id": manifest.id, "version": manifest.version})
+                raise Conflict(
+                    f"manifest {manifest.id} version {manifest.version} already "
+                    "exists; publish a higher version",
+                    details={"id": manifest.id, "version": manifest.version},
+                )
             catalog.with_custom([manifest])  # refuses built-in ids and dependency loops
             await uow.manifests.add(manifest)
             await uow.commit()

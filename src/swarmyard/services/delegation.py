@@ -43,8 +43,13 @@ class DelegationRequest:
         if missing:
             raise ValueError(f"delegate needs {', '.join(missing)}")
         complexity = args.get("complexity")
-        return cls(str(args["role"]), str(args["title"]), str(args.get("description") or ""),
-                   str(args["type"]), str(complexity) if complexity else None)
+        return cls(
+            str(args["role"]),
+            str(args["title"]),
+            str(args.get("description") or ""),
+            str(args["type"]),
+            str(complexity) if complexity else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +60,12 @@ class SubtaskOutcome:
     reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"task_id": self.task_id, "status": self.status, "result": self.result,
-                "reason": self.reason}
+        return {
+            "task_id": self.task_id,
+            "status": self.status,
+            "result": self.result,
+            "reason": self.reason,
+        }
 
 
 def subtask_outcome(task: Task) -> SubtaskOutcome | None:
@@ -74,8 +83,9 @@ class Delegator:
         self._tasks = tasks
         self._life = lifecycle
 
-    async def delegate(self, run: Run, parent: Task, call_id: str,
-                       req: DelegationRequest) -> SubtaskOutcome | Task:
+    async def delegate(
+        self, run: Run, parent: Task, call_id: str, req: DelegationRequest
+    ) -> SubtaskOutcome | Task:
         """Create (or find again) the subtask; a refusal comes back as an outcome."""
         origin = f"delegate:{run.id}:{call_id}"
         async with self._d.store.unit_of_work(run.workspace_id) as uow:
@@ -84,20 +94,32 @@ class Delegator:
                 return existing
             installed = {a.role for a in await uow.agents.list() if a.takes_work}
             if req.role not in installed:
-                return SubtaskOutcome(None, "refused", reason=(
-                    f"no active agent of role {req.role!r} is installed in this workspace"))
-            spec = NewTask(title=req.title, type=req.type, description=req.description,
-                           complexity=req.complexity or parent.complexity.value,
-                           priority=parent.priority.value, required_role=req.role)
+                return SubtaskOutcome(
+                    None,
+                    "refused",
+                    reason=(f"no active agent of role {req.role!r} is installed in this workspace"),
+                )
+            spec = NewTask(
+                title=req.title,
+                type=req.type,
+                description=req.description,
+                complexity=req.complexity or parent.complexity.value,
+                priority=parent.priority.value,
+                required_role=req.role,
+            )
             if spec.complexity not in Complexity.__members__.values():
                 spec.complexity = parent.complexity.value
             try:
-                sub = await self._tasks.create_in(uow, spec, parent=parent,
-                                                  delegated_by_run=run.id, origin_key=origin)
+                sub = await self._tasks.create_in(
+                    uow, spec, parent=parent, delegated_by_run=run.id, origin_key=origin
+                )
             except DomainError as exc:
                 return SubtaskOutcome(None, "refused", reason=exc.message)
-            ev = self._life.event(run, EventType.DELEGATED, {
-                "subtask_id": sub.id, "role": req.role, "title": sub.title, "call_id": call_id})
+            ev = self._life.event(
+                run,
+                EventType.DELEGATED,
+                {"subtask_id": sub.id, "role": req.role, "title": sub.title, "call_id": call_id},
+            )
             await uow.runs.save(run)
             await uow.events.append([ev])
             ann = Announcer(uow, self._d.clock, self._d.ids)

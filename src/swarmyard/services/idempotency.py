@@ -32,8 +32,13 @@ class IdempotencyGuard:
     def __init__(self, deps: Deps) -> None:
         self._d = deps
 
-    async def run(self, workspace_id: str, key: str, fingerprint: str,
-                  produce: Callable[[], Awaitable[tuple[int, bytes]]]) -> tuple[int, bytes]:
+    async def run(
+        self,
+        workspace_id: str,
+        key: str,
+        fingerprint: str,
+        produce: Callable[[], Awaitable[tuple[int, bytes]]],
+    ) -> tuple[int, bytes]:
         if len(key) > MAX_KEY_LENGTH:
             raise KeyReused(f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
         stored = await self._lookup(workspace_id, key, fingerprint)
@@ -52,8 +57,9 @@ class IdempotencyGuard:
             return await self._lookup(workspace_id, key, fingerprint) or (status, body)
         return status, body
 
-    async def _lookup(self, workspace_id: str, key: str,
-                      fingerprint: str) -> tuple[int, bytes] | None:
+    async def _lookup(
+        self, workspace_id: str, key: str, fingerprint: str
+    ) -> tuple[int, bytes] | None:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             stored = await uow.idempotency.get(key)
         if stored is None:

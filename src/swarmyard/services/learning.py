@@ -21,7 +21,8 @@ async def record_execution(uow: UnitOfWork, execution: Execution) -> None:
     since = now - HISTORY
     for task_type in (execution.task_type, ALL_TYPES):
         history = await uow.learning.executions(
-            execution.agent_id, task_type=None if task_type == ALL_TYPES else task_type,
-            since=since)
+            execution.agent_id, task_type=None if task_type == ALL_TYPES else task_type, since=since
+        )
         await uow.learning.save_profile(
-            compute_profile(uow.workspace_id, execution.agent_id, task_type, history, now))
+            compute_profile(uow.workspace_id, execution.agent_id, task_type, history, now)
+        )

@@ -57,8 +57,15 @@ class Lifecycle:
 
     def event(self, run: Run, type_: EventType, payload: dict[str, Any]) -> RunEvent:
         """The run's next event (not yet stored: pass it to `record`/`finish`)."""
-        ev = RunEvent(run.id, run.workspace_id, run.next_seq, type_, self._d.clock.now(),
-                      payload, task_id=run.task_id)
+        ev = RunEvent(
+            run.id,
+            run.workspace_id,
+            run.next_seq,
+            type_,
+            self._d.clock.now(),
+            payload,
+            task_id=run.task_id,
+        )
         run.next_seq += 1
         return ev
 
@@ -74,12 +81,22 @@ class Lifecycle:
             checkpoint = await uow.runs.checkpoint(run.id)
             resumed = run.attempt > 1
             if resumed:
-                ev = self.event(run, EventType.PROGRESS, {
-                    "resumed": True, "attempt": run.attempt, "from_step": run.steps})
+                ev = self.event(
+                    run,
+                    EventType.PROGRESS,
+                    {"resumed": True, "attempt": run.attempt, "from_step": run.steps},
+                )
             else:
-                ev = self.event(run, EventType.STARTED, {
-                    "agent_id": agent.id, "agent": agent.name, "role": run.role,
-                    "assignment": run.assignment})
+                ev = self.event(
+                    run,
+                    EventType.STARTED,
+                    {
+                        "agent_id": agent.id,
+                        "agent": agent.name,
+                        "role": run.role,
+                        "assignment": run.assignment,
+                    },
+                )
             await uow.runs.save(run)
             await uow.events.append([ev])
             ann = Announcer(uow, self._d.clock, self._d.ids)
@@ -107,8 +124,9 @@ class Lifecycle:
             await uow.commit()
         self._d.outbox.submit(ann.messages)
 
-    async def finish(self, run: Run, outcome: Outcome, events: list[RunEvent],
-                     checkpoint: bytes | None = None) -> Task:
+    async def finish(
+        self, run: Run, outcome: Outcome, events: list[RunEvent], checkpoint: bytes | None = None
+    ) -> Task:
         now = self._d.clock.now()
         async with self._d.store.unit_of_work(run.workspace_id) as uow:
             stored = await uow.runs.get(run.id)
@@ -120,17 +138,28 @@ class Lifecycle:
             await uow.agents.release_slot(run.agent_id)
             succeeded = outcome.status is RunStatus.SUCCEEDED
             await uow.agents.add_usage(
-                run.agent_id, succeeded=int(succeeded),
+                run.agent_id,
+                succeeded=int(succeeded),
                 failed=int(outcome.status in (RunStatus.FAILED, RunStatus.TIMED_OUT)),
-                tokens_in=run.tokens_in, tokens_out=run.tokens_out,
-                cost_microusd=run.cost_microusd, errors=int(not succeeded and
-                                                           outcome.status is not RunStatus.STOPPED))
+                tokens_in=run.tokens_in,
+                tokens_out=run.tokens_out,
+                cost_microusd=run.cost_microusd,
+                errors=int(not succeeded and outcome.status is not RunStatus.STOPPED),
+            )
             task = await uow.tasks.get(run.task_id)
             if outcome.status is not RunStatus.STOPPED:
                 started = run.started_at or run.created_at
-                await record_execution(uow, Execution(
-                    run.agent_id, task.type, now, succeeded,
-                    (now - started).total_seconds(), run.cost_microusd))
+                await record_execution(
+                    uow,
+                    Execution(
+                        run.agent_id,
+                        task.type,
+                        now,
+                        succeeded,
+                        (now - started).total_seconds(),
+                        run.cost_microusd,
+                    ),
+                )
             ann = Announcer(uow, self._d.clock, self._d.ids)
             await ann.run_events(events)
             await self._settle_task(uow, ann, task, run, outcome)
@@ -138,8 +167,9 @@ class Lifecycle:
         self._d.outbox.submit(ann.messages)
         return task
 
-    async def _settle_task(self, uow: UnitOfWork, ann: Announcer, task: Task, run: Run,
-                           outcome: Outcome) -> None:
+    async def _settle_task(
+        self, uow: UnitOfWork, ann: Announcer, task: Task, run: Run, outcome: Outcome
+    ) -> None:
         now = self._d.clock.now()
         await self._add_cost(uow, ann, task, run.cost_microusd)
         if task.status is not TaskStatus.IN_PROGRESS or task.assignee_agent_id != run.agent_id:

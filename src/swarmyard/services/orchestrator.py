@@ -25,7 +25,7 @@ from ..domain import (
     choose,
 )
 from ..domain.eligibility import ineligibility
-from ..ports import Page, UnitOfWork
+from ..ports import UnitOfWork
 from .announce import Announcer
 from .catalog import CatalogService
 from .deps import Deps
@@ -62,8 +62,9 @@ class Orchestrator:
         if not tasks:
             return []
         agents = [a for a in await uow.agents.list() if a.takes_work]
-        manifests = {a.id: await self._catalog.get(uow, a.manifest_id, a.manifest_version)
-                     for a in agents}
+        manifests = {
+            a.id: await self._catalog.get(uow, a.manifest_id, a.manifest_version) for a in agents
+        }
         made: list[Assignment] = []
         for task in tasks:
             if not any(a.free_slots for a in agents) and task.waiting_reason:
@@ -99,8 +100,14 @@ class Orchestrator:
             await uow.tasks.update(task)
             await ann.task_changed(task)
 
-    async def _assign(self, uow: UnitOfWork, ann: Announcer, task: Task, agents: list[Agent],
-                      manifests: dict[str, AgentManifest]) -> Assignment | None:
+    async def _assign(
+        self,
+        uow: UnitOfWork,
+        ann: Announcer,
+        task: Task,
+        agents: list[Agent],
+        manifests: dict[str, AgentManifest],
+    ) -> Assignment | None:
         eligible = [a for a in agents if ineligibility(a, manifests[a.id], task) is None]
         if not eligible:
             await self._wait(uow, ann, task, _nobody_reason(task, agents, manifests))
@@ -110,25 +117,45 @@ class Orchestrator:
             await self._wait(uow, ann, task, f"all eligible agents are busy ({busy})")
             return None
         # A retried task prefers agents that have not failed it already.
-        failed_before = {r.agent_id for r in await uow.runs.list(task_id=task.id, statuses=(
-            RunStatus.FAILED, RunStatus.TIMED_OUT))} if task.attempts else set()
+        failed_before = (
+            {
+                r.agent_id
+                for r in await uow.runs.list(
+                    task_id=task.id, statuses=(RunStatus.FAILED, RunStatus.TIMED_OUT)
+                )
+            }
+            if task.attempts
+            else set()
+        )
         fresh = [a for a in eligible if a.id not in failed_before and a.free_slots]
         pool = fresh or eligible
         profiles = await uow.learning.profiles([a.id for a in pool], [task.type, ALL_TYPES])
         by_key = {(p.agent_id, p.task_type): p for p in profiles}
-        _, scores = choose([Candidate(a, by_key.get((a.id, ALL_TYPES)),
-                                      by_key.get((a.id, task.type))) for a in pool])
+        _, scores = choose(
+            [
+                Candidate(a, by_key.get((a.id, ALL_TYPES)), by_key.get((a.id, task.type)))
+                for a in pool
+            ]
+        )
         for s in scores:
             if await uow.agents.take_slot(s.agent_id):
                 agent = next(a for a in pool if a.id == s.agent_id)
                 agent.running += 1  # mirror the atomic update for the rest of this pass
-                return await self._start(uow, ann, task, agent, scores, s)
+                return await self._start(uow, ann, task, agent, scores=scores, chosen=s)
         busy = ", ".join(a.name for a in eligible)
         await self._wait(uow, ann, task, f"all eligible agents are busy ({busy})")
         return None
 
-    async def _start(self, uow: UnitOfWork, ann: Announcer, task: Task, agent: Agent,
-                     scores: list[Score], chosen: Score) -> Assignment:
+    async def _start(
+        self,
+        uow: UnitOfWork,
+        ann: Announcer,
+        task: Task,
+        agent: Agent,
+        *,
+        scores: list[Score],
+        chosen: Score,
+    ) -> Assignment:
         now = self._d.clock.now()
         run = Run(
             id=self._d.ids.new("run"),
@@ -141,7 +168,7 @@ class Orchestrator:
             assignment={
                 "chosen": chosen.agent_id,
                 "reason": f"highest score {chosen.final:.4f} among {len(scores)} "
-                          f"candidate(s) with a free slot",
+                f"candidate(s) with a free slot",
                 "scores": [s.as_dict() for s in scores],
             },
         )

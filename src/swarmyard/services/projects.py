@@ -18,12 +18,20 @@ class ProjectService:
     def __init__(self, deps: Deps) -> None:
         self._d = deps
 
-    async def create(self, workspace_id: str, *, name: str, description: str = "",
-                     workdir: str | None = None) -> Project:
+    async def create(
+        self, workspace_id: str, *, name: str, description: str = "", workdir: str | None = None
+    ) -> Project:
         _check_name(name)
         now = self._d.clock.now()
-        project = Project(self._d.ids.new("proj"), workspace_id, name.strip(), now,
-                          description=description, workdir=workdir, updated_at=now)
+        project = Project(
+            self._d.ids.new("proj"),
+            workspace_id,
+            name.strip(),
+            now,
+            description=description,
+            workdir=workdir,
+            updated_at=now,
+        )
         async with self._d.store.unit_of_work(workspace_id) as uow:
             await uow.projects.add(project)
             await uow.commit()
@@ -37,8 +45,15 @@ class ProjectService:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             return await uow.projects.get(project_id)
 
-    async def update(self, workspace_id: str, project_id: str, *, name: str | None = None,
-                     description: str | None = None, workdir: str | None = None) -> Project:
+    async def update(
+        self,
+        workspace_id: str,
+        project_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        workdir: str | None = None,
+    ) -> Project:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             project = await uow.projects.get(project_id)
             if name is not None:
@@ -57,7 +72,9 @@ class ProjectService:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             await uow.projects.get(project_id)
             if await uow.tasks.list(TaskFilter(project_id=project_id), Page(limit=1)):
-                raise Conflict("the project still has tasks; cancel or move them first",
-                               details={"project_id": project_id})
+                raise Conflict(
+                    "the project still has tasks; cancel or move them first",
+                    details={"project_id": project_id},
+                )
             await uow.projects.delete(project_id)
             await uow.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from ..domain import (
@@ -63,29 +64,52 @@ class Registry:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             return await uow.agents.get(agent_id)
 
-    async def install(self, workspace_id: str, manifest_id: str, *, version: str | None = None,
-                      replicas: int = 1, name: str | None = None) -> Agent:
+    async def install(
+        self,
+        workspace_id: str,
+        manifest_id: str,
+        *,
+        version: str | None = None,
+        replicas: int = 1,
+        name: str | None = None,
+    ) -> Agent:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             manifest = await self._catalog.get(uow, manifest_id, version)
             _check_replicas(replicas, manifest)
             installed = await uow.agents.list()
-            missing = [d for d in manifest.dependencies
-                       if not d.optional and not any(_satisfies(d, a) for a in installed)]
+            missing = [
+                d
+                for d in manifest.dependencies
+                if not d.optional and not any(_satisfies(d, a) for a in installed)
+            ]
             if missing:
-                names = ", ".join(f"{d.target}" + (f" >= {d.min_version}" if d.min_version
-                                                   else "") for d in missing)
+                names = ", ".join(
+                    f"{d.target}" + (f" >= {d.min_version}" if d.min_version else "")
+                    for d in missing
+                )
                 raise MissingDependencies(
                     f"{manifest.id} needs {names} installed first",
-                    details={"missing": [_dep_view(d) for d in missing]})
+                    details={"missing": [_dep_view(d) for d in missing]},
+                )
             agent_name = name or _next_name(manifest.id, {a.name for a in installed})
             if any(a.name == agent_name for a in installed):
-                raise Conflict(f"an agent named {agent_name!r} is already installed",
-                               details={"name": agent_name})
+                raise Conflict(
+                    f"an agent named {agent_name!r} is already installed",
+                    details={"name": agent_name},
+                )
             now = self._d.clock.now()
-            agent = Agent(id=self._d.ids.new("agent"), workspace_id=workspace_id,
-                          name=agent_name, manifest_id=manifest.id,
-                          manifest_version=manifest.version, role=manifest.role,
-                          replicas=replicas, created_at=now, started_at=now, updated_at=now)
+            agent = Agent(
+                id=self._d.ids.new("agent"),
+                workspace_id=workspace_id,
+                name=agent_name,
+                manifest_id=manifest.id,
+                manifest_version=manifest.version,
+                role=manifest.role,
+                replicas=replicas,
+                created_at=now,
+                started_at=now,
+                updated_at=now,
+            )
             await uow.agents.add(agent)
             await self._announce(uow, agent, "installed")
         return agent
@@ -104,8 +128,9 @@ class Registry:
     async def set_status(self, workspace_id: str, agent_id: str, status: str) -> Agent:
         allowed = (AgentStatus.ACTIVE.value, AgentStatus.INACTIVE.value)
         if status not in allowed:
-            raise ValidationFailed("agent", [Problem(
-                "status", f"{status!r} is not one of: {', '.join(allowed)}")])
+            raise ValidationFailed(
+                "agent", [Problem("status", f"{status!r} is not one of: {', '.join(allowed)}")]
+            )
         async with self._d.store.unit_of_work(workspace_id) as uow:
             agent = await uow.agents.get(agent_id)
             agent.move(AgentStatus(status))
@@ -125,12 +150,17 @@ class Registry:
             if dependants and not force:
                 raise HasDependants(
                     f"{', '.join(dependants)} depend(s) on {agent.name}; uninstall them first "
-                    "or force it", details={"dependants": dependants})
-            active = await uow.runs.list(agent_id=agent.id, statuses=(
-                RunStatus.PENDING, RunStatus.RUNNING))
+                    "or force it",
+                    details={"dependants": dependants},
+                )
+            active = await uow.runs.list(
+                agent_id=agent.id, statuses=(RunStatus.PENDING, RunStatus.RUNNING)
+            )
             if active and not force:
-                raise Conflict(f"{agent.name} has {len(active)} active run(s); stop them first "
-                               "or force it", details={"runs": [r.id for r in active]})
+                raise Conflict(
+                    f"{agent.name} has {len(active)} active run(s); stop them first or force it",
+                    details={"runs": [r.id for r in active]},
+                )
             ann = Announcer(uow, self._d.clock, self._d.ids)
             for run in active:
                 await request_stop(uow, ann, run, self._d.clock.now(), reason="agent uninstalled")
@@ -139,7 +169,9 @@ class Registry:
             await uow.commit()
         self._d.outbox.submit(ann.messages)
 
-    async def _dependants(self, uow: UnitOfWork, agent: Agent, others: list[Agent]) -> list[str]:
+    async def _dependants(
+        self, uow: UnitOfWork, agent: Agent, others: builtins.list[Agent]
+    ) -> builtins.list[str]:
         """Agents that need `agent` and would have nothing else to satisfy them."""
         names = []
         for other in others:
@@ -154,8 +186,9 @@ class Registry:
 
     async def _announce(self, uow: UnitOfWork, agent: Agent, event: str) -> None:
         ann = Announcer(uow, self._d.clock, self._d.ids)
-        await ann.board_notice("agent", {"event": event,
-                                         "agent": agent_view(agent, self._d.clock.now())})
+        await ann.board_notice(
+            "agent", {"event": event, "agent": agent_view(agent, self._d.clock.now())}
+        )
         await uow.commit()
         self._d.outbox.submit(ann.messages)
 
@@ -163,9 +196,16 @@ class Registry:
 def _check_replicas(replicas: int, manifest: AgentManifest) -> None:
     ceiling = min(MAX_REPLICAS, manifest.max_concurrent_tasks)
     if not 1 <= replicas <= ceiling:
-        raise ValidationFailed("agent", [Problem(
-            "replicas", f"must be between 1 and {ceiling} for {manifest.id} "
-                        f"(its manifest allows {manifest.max_concurrent_tasks} concurrent tasks)")])
+        raise ValidationFailed(
+            "agent",
+            [
+                Problem(
+                    "replicas",
+                    f"must be between 1 and {ceiling} for {manifest.id} "
+                    f"(its manifest allows {manifest.max_concurrent_tasks} concurrent tasks)",
+                )
+            ],
+        )
 
 
 def _next_name(base: str, taken: set[str]) -> str:

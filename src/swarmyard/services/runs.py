@@ -12,8 +12,9 @@ from .deps import Deps
 __all__ = ["RunService", "request_stop"]
 
 
-async def request_stop(uow: UnitOfWork, ann: Announcer, run: Run, now: datetime, *,
-                       reason: str) -> Run:
+async def request_stop(
+    uow: UnitOfWork, ann: Announcer, run: Run, now: datetime, *, reason: str
+) -> Run:
     """Stop a run: a pending one at once, a running one between its steps.
 
     The worker holding a running run learns of it from the control subject
@@ -24,8 +25,15 @@ async def request_stop(uow: UnitOfWork, ann: Announcer, run: Run, now: datetime,
         run.stop_requested = True
         run.error = reason
         run.move(RunStatus.STOPPED, now=now)
-        event = RunEvent(run.id, run.workspace_id, run.next_seq, EventType.STOPPED, now,
-                         {"reason": reason}, task_id=run.task_id)
+        event = RunEvent(
+            run.id,
+            run.workspace_id,
+            run.next_seq,
+            EventType.STOPPED,
+            now,
+            {"reason": reason},
+            task_id=run.task_id,
+        )
         run.next_seq += 1
         await uow.runs.save(run)
         await uow.agents.release_slot(run.agent_id)
@@ -52,14 +60,16 @@ class RunService:
             await uow.tasks.get(task_id)
             return await uow.runs.list(task_id=task_id, page=Page(limit=200))
 
-    async def events(self, workspace_id: str, run_id: str, *, after: int = 0,
-                     limit: int = 1000) -> list[RunEvent]:
+    async def events(
+        self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 1000
+    ) -> list[RunEvent]:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             await uow.runs.get(run_id)  # 404 for an unknown (or foreign) run
             return await uow.events.list(run_id, after=after, limit=limit)
 
-    async def stop(self, workspace_id: str, run_id: str, *, reason: str = "stopped on request"
-                   ) -> Run:
+    async def stop(
+        self, workspace_id: str, run_id: str, *, reason: str = "stopped on request"
+    ) -> Run:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             run = await uow.runs.get(run_id)
             ann = Announcer(uow, self._d.clock, self._d.ids)

@@ -8,6 +8,7 @@ the task's origin key is the schedule id plus the tick's time.
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,8 +24,18 @@ from .tasks import NewTask, TaskService
 __all__ = ["MIN_INTERVAL", "ScheduleService", "next_tick"]
 
 MIN_INTERVAL = timedelta(seconds=60)
-_TEMPLATE_KEYS = {"title", "type", "description", "priority", "complexity", "required_role",
-                  "required_capabilities", "project_id", "review_required", "max_attempts"}
+_TEMPLATE_KEYS = {
+    "title",
+    "type",
+    "description",
+    "priority",
+    "complexity",
+    "required_role",
+    "required_capabilities",
+    "project_id",
+    "review_required",
+    "max_attempts",
+}
 
 
 def next_tick(cron: str, tz: str, after: datetime) -> datetime:
@@ -35,8 +46,9 @@ def next_tick(cron: str, tz: str, after: datetime) -> datetime:
     return nxt.astimezone(ZoneInfo("UTC"))
 
 
-def validate_schedule(cron: str, tz: str, template: dict[str, Any], missed: str,
-                      now: datetime) -> list[Problem]:
+def validate_schedule(
+    cron: str, tz: str, template: dict[str, Any], missed: str, now: datetime
+) -> list[Problem]:
     problems: list[Problem] = []
     try:
         ZoneInfo(tz)
@@ -49,8 +61,13 @@ def validate_schedule(cron: str, tz: str, template: dict[str, Any], missed: str,
         first = next_tick(cron, tz, now)
         second = next_tick(cron, tz, first)
         if second - first < MIN_INTERVAL:
-            problems.append(Problem("cron", f"fires every {(second - first).total_seconds():.0f}"
-                                            f" s; the minimum interval is 60 s"))
+            problems.append(
+                Problem(
+                    "cron",
+                    f"fires every {(second - first).total_seconds():.0f}"
+                    f" s; the minimum interval is 60 s",
+                )
+            )
     if missed not in MissedTicks.__members__.values():
         problems.append(Problem("missed", f"{missed!r} is not one of: skip, once"))
     unknown = sorted(set(template) - _TEMPLATE_KEYS)
@@ -67,9 +84,17 @@ class ScheduleService:
         self._d = deps
         self._tasks = tasks
 
-    async def create(self, workspace_id: str, *, name: str, cron: str, timezone: str = "UTC",
-                     task: dict[str, Any], missed: str = "skip",
-                     enabled: bool = True) -> Schedule:
+    async def create(
+        self,
+        workspace_id: str,
+        *,
+        name: str,
+        cron: str,
+        timezone: str = "UTC",
+        task: dict[str, Any],
+        missed: str = "skip",
+        enabled: bool = True,
+    ) -> Schedule:
         now = self._d.clock.now()
         problems = validate_schedule(cron, timezone, task, missed, now)
         if not name.strip():
@@ -85,10 +110,18 @@ class ScheduleService:
         if problems:
             raise ValidationFailed("schedule", problems)
         schedule = Schedule(
-            id=self._d.ids.new("sched"), workspace_id=workspace_id, name=name.strip(),
-            cron=cron, timezone=timezone, template=dict(task),
-            next_run_at=next_tick(cron, timezone, now), created_at=now,
-            missed=MissedTicks(missed), enabled=enabled, updated_at=now)
+            id=self._d.ids.new("sched"),
+            workspace_id=workspace_id,
+            name=name.strip(),
+            cron=cron,
+            timezone=timezone,
+            template=dict(task),
+            next_run_at=next_tick(cron, timezone, now),
+            created_at=now,
+            missed=MissedTicks(missed),
+            enabled=enabled,
+            updated_at=now,
+        )
         async with self._d.store.unit_of_work(workspace_id) as uow:
             await uow.schedules.add(schedule)
             await uow.commit()
@@ -108,10 +141,10 @@ class ScheduleService:
             await uow.schedules.delete(schedule_id)
             await uow.commit()
 
-    async def tick(self, workspace_id: str) -> list[str]:
+    async def tick(self, workspace_id: str) -> builtins.list[str]:
         """Fire every due schedule of the workspace; returns the created task ids."""
         now = self._d.clock.now()
-        created: list[str] = []
+        created: builtins.list[str] = []
         async with self._d.store.unit_of_work(workspace_id) as uow:
             ann = Announcer(uow, self._d.clock, self._d.ids)
             for s in await uow.schedules.due(now):
@@ -122,8 +155,9 @@ class ScheduleService:
         self._d.outbox.submit(ann.messages)
         return created
 
-    async def _fire(self, uow: UnitOfWork, ann: Announcer, s: Schedule,
-                    now: datetime) -> str | None:
+    async def _fire(
+        self, uow: UnitOfWork, ann: Announcer, s: Schedule, now: datetime
+    ) -> str | None:
         due = s.next_run_at
         following = next_tick(s.cron, s.timezone, due)
         late = following <= now  # at least one more tick has passed: we were down
@@ -133,11 +167,14 @@ class ScheduleService:
         if not late or s.missed is MissedTicks.ONCE:
             spec = NewTask(**s.template)
             if late:
-                spec.description = (f"{spec.description}\n\n(Ticks missed while Swarmyard was "
-                                    f"not running since {due.isoformat()} were merged into "
-                                    f"this one.)").strip()
-            task = await self._tasks.create_in(uow, spec,
-                                               origin_key=f"schedule:{s.id}:{due.isoformat()}")
+                spec.description = (
+                    f"{spec.description}\n\n(Ticks missed while Swarmyard was "
+                    f"not running since {due.isoformat()} were merged into "
+                    f"this one.)"
+                ).strip()
+            task = await self._tasks.create_in(
+                uow, spec, origin_key=f"schedule:{s.id}:{due.isoformat()}"
+            )
             await ann.task_changed(task)
             s.last_run_at, s.last_task_id, s.runs = now, task.id, s.runs + 1
             task_id = task.id

@@ -6,6 +6,7 @@ is announced on the workspace's board subject in the same transaction.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,14 +69,17 @@ def validate_new_task(spec: NewTask, known_roles: set[str]) -> list[Problem]:
     if spec.priority not in Priority.__members__.values():
         problems.append(_enum_problem("priority", spec.priority, [p.value for p in Priority]))
     if spec.complexity not in Complexity.__members__.values():
-        problems.append(_enum_problem("complexity", spec.complexity,
-                                      [c.value for c in Complexity]))
+        problems.append(_enum_problem("complexity", spec.complexity, [c.value for c in Complexity]))
     if spec.status not in _CREATABLE:
         problems.append(_enum_problem("status", spec.status, [s.value for s in _CREATABLE]))
     if spec.required_role is not None and spec.required_role not in known_roles:
-        problems.append(Problem("required_role",
-                                f"unknown role {spec.required_role!r}; known roles: "
-                                f"{', '.join(sorted(known_roles))}"))
+        problems.append(
+            Problem(
+                "required_role",
+                f"unknown role {spec.required_role!r}; known roles: "
+                f"{', '.join(sorted(known_roles))}",
+            )
+        )
     if not 1 <= spec.max_attempts <= 10:
         problems.append(Problem("max_attempts", "must be between 1 and 10"))
     if len(set(spec.depends_on)) != len(spec.depends_on):
@@ -89,22 +93,34 @@ class TaskService:
         self._d = deps
         self._known_roles = known_roles
 
-    async def create(self, workspace_id: str, spec: NewTask, *, parent: Task | None = None,
-                     delegated_by_run: str | None = None,
-                     origin_key: str | None = None) -> Task:
+    async def create(
+        self,
+        workspace_id: str,
+        spec: NewTask,
+        *,
+        parent: Task | None = None,
+        delegated_by_run: str | None = None,
+        origin_key: str | None = None,
+    ) -> Task:
         async with self._d.store.unit_of_work(workspace_id) as uow:
-            task = await self.create_in(uow, spec, parent=parent,
-                                        delegated_by_run=delegated_by_run,
-                                        origin_key=origin_key)
+            task = await self.create_in(
+                uow, spec, parent=parent, delegated_by_run=delegated_by_run, origin_key=origin_key
+            )
             ann = Announcer(uow, self._d.clock, self._d.ids)
             await ann.task_changed(task)
             await uow.commit()
         self._d.outbox.submit(ann.messages)
         return task
 
-    async def create_in(self, uow: UnitOfWork, spec: NewTask, *, parent: Task | None = None,
-                        delegated_by_run: str | None = None,
-                        origin_key: str | None = None) -> Task:
+    async def create_in(
+        self,
+        uow: UnitOfWork,
+        spec: NewTask,
+        *,
+        parent: Task | None = None,
+        delegated_by_run: str | None = None,
+        origin_key: str | None = None,
+    ) -> Task:
         """Create inside the caller's transaction (delegation and schedules use this)."""
         if origin_key is not None:
             existing = await uow.tasks.by_origin(origin_key)
@@ -122,8 +138,9 @@ class TaskService:
             problems.append(Problem("depends_on", f"unknown task(s): {', '.join(missing)}"))
         depth = parent.delegation_depth + 1 if parent else 0
         if depth > MAX_DELEGATION_DEPTH:
-            problems.append(Problem("parent_id", f"delegation deeper than "
-                                                 f"{MAX_DELEGATION_DEPTH} levels"))
+            problems.append(
+                Problem("parent_id", f"delegation deeper than {MAX_DELEGATION_DEPTH} levels")
+            )
         if problems:
             raise ValidationFailed("task", problems)
         now = self._d.clock.now()
@@ -134,8 +151,9 @@ class TaskService:
             type=spec.type,
             created_at=now,
             updated_at=now,
-            project_id=spec.project_id if spec.project_id else (parent.project_id if parent
-                                                                  else None),
+            project_id=spec.project_id
+            if spec.project_id
+            else (parent.project_id if parent else None),
             description=spec.description,
             priority=Priority(spec.priority),
             complexity=Complexity(spec.complexity),
@@ -162,14 +180,16 @@ class TaskService:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             return await uow.tasks.list(flt, page)
 
-    async def board(self, workspace_id: str, project_id: str | None = None,
-                    limit_per_column: int = 200) -> dict[TaskStatus, list[Task]]:
-        columns: dict[TaskStatus, list[Task]] = {}
+    async def board(
+        self, workspace_id: str, project_id: str | None = None, limit_per_column: int = 200
+    ) -> dict[TaskStatus, builtins.list[Task]]:
+        columns: dict[TaskStatus, builtins.list[Task]] = {}
         async with self._d.store.unit_of_work(workspace_id) as uow:
             for status in TaskStatus:
                 columns[status] = await uow.tasks.list(
                     TaskFilter(project_id=project_id, statuses=(status,)),
-                    Page(limit=limit_per_column))
+                    Page(limit=limit_per_column),
+                )
         return columns
 
     async def move(self, workspace_id: str, task_id: str, target: str) -> Task:
@@ -177,8 +197,9 @@ class TaskService:
         try:
             status = TaskStatus(target)
         except ValueError:
-            raise ValidationFailed("move", [_enum_problem(
-                "status", target, [s.value for s in TaskStatus])]) from None
+            raise ValidationFailed(
+                "move", [_enum_problem("status", target, [s.value for s in TaskStatus])]
+            ) from None
         if status is TaskStatus.CANCELLED:
             return await self.cancel(workspace_id, task_id)
         async with self._d.store.unit_of_work(workspace_id) as uow:
@@ -218,14 +239,16 @@ class TaskService:
                 task.waiting_reason = None
                 await uow.tasks.update(task)
                 await ann.task_changed(task, previous=previous.value)
-                for run in await uow.runs.list(task_id=task.id, statuses=(
-                        RunStatus.PENDING, RunStatus.RUNNING)):
+                for run in await uow.runs.list(
+                    task_id=task.id, statuses=(RunStatus.PENDING, RunStatus.RUNNING)
+                ):
                     await request_stop(uow, ann, run, now, reason="task cancelled")
             queue.extend(await uow.tasks.list(TaskFilter(parent_id=task.id), Page(limit=500)))
 
-    async def would_cycle(self, uow: UnitOfWork, task_id: str,
-                          depends_on: Sequence[str]) -> list[str] | None:
-        cache: dict[str, list[str]] = {}
+    async def would_cycle(
+        self, uow: UnitOfWork, task_id: str, depends_on: Sequence[str]
+    ) -> builtins.list[str] | None:
+        cache: dict[str, builtins.list[str]] = {}
         for t in await uow.tasks.get_many(list(depends_on)):
             cache[t.id] = list(t.depends_on)
 
@@ -239,19 +262,20 @@ class TaskService:
                 frontier.extend(d for d in t.depends_on if d not in cache)
         return find_cycle(task_id, depends_on, lambda n: cache.get(n, []))
 
-    async def set_dependencies(self, workspace_id: str, task_id: str,
-                               depends_on: list[str]) -> Task:
+    async def set_dependencies(
+        self, workspace_id: str, task_id: str, depends_on: builtins.list[str]
+    ) -> Task:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             task = await uow.tasks.get(task_id)
             found = {t.id for t in await uow.tasks.get_many(depends_on)}
             missing = sorted(set(depends_on) - found)
             if missing:
-                raise ValidationFailed("task", [Problem(
-                    "depends_on", f"unknown task(s): {', '.join(missing)}")])
+                raise ValidationFailed(
+                    "task", [Problem("depends_on", f"unknown task(s): {', '.join(missing)}")]
+                )
             cycle = await self.would_cycle(uow, task_id, depends_on)
             if cycle:
-                raise Conflict(f"dependency cycle: {' -> '.join(cycle)}",
-                               details={"cycle": cycle})
+                raise Conflict(f"dependency cycle: {' -> '.join(cycle)}", details={"cycle": cycle})
             task.depends_on = list(depends_on)
             task.updated_at = self._d.clock.now()
             await uow.tasks.update(task)

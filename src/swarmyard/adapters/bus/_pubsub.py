@@ -88,7 +88,7 @@ class MemorySubscription:
         except BusClosed:
             raise StopAsyncIteration from None
 
-    async def next(self, timeout: float | None = None) -> BusMessage:  # noqa: ASYNC109
+    async def next(self, timeout: float | None = None) -> BusMessage:
         """Raises TimeoutError when nothing arrives in time, BusClosed once
         unsubscribed."""
         return await self._mailbox.get(timeout)
@@ -143,7 +143,7 @@ class Server:
     def __aiter__(self) -> AsyncIterator[BusMessage]:
         raise TypeError("a serving subscription hands its messages to the handler")
 
-    async def next(self, timeout: float | None = None) -> BusMessage:  # noqa: ASYNC109
+    async def next(self, timeout: float | None = None) -> BusMessage:
         raise TypeError("a serving subscription hands its messages to the handler")
 
     async def unsubscribe(self) -> None:

@@ -368,7 +368,7 @@ class MemoryConsumer:
     def durable(self) -> str:
         return self._durable.name
 
-    async def fetch(self, batch: int = 1, timeout: float = 1.0) -> list[WorkItem]:  # noqa: ASYNC109
+    async def fetch(self, batch: int = 1, timeout: float = 1.0) -> list[WorkItem]:
         """Up to `batch` items, waiting up to `timeout` seconds for the first;
         an empty list when none came in time or the consumer was closed meanwhile."""
         if batch < 1:

@@ -69,7 +69,7 @@ class MemoryBus:
     async def subscribe(self, pattern: str) -> MemorySubscription:
         return self._router.subscribe(pattern)
 
-    async def request(self, subject: str, data: bytes, *, timeout: float) -> BusMessage:  # noqa: ASYNC109
+    async def request(self, subject: str, data: bytes, *, timeout: float) -> BusMessage:
         """Send and wait for one reply; TimeoutError when none comes (or nobody listens)."""
         inbox = self._router.subscribe(f"_INBOX.{next(self._inboxes)}")
         try:

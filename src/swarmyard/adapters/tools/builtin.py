@@ -40,11 +40,17 @@ class ReadTaskTool:
                 t = await uow.tasks.get(task_id)
             except NotFound as exc:
                 raise ToolError(exc.message) from None
-        return json.dumps({
-            "id": t.id, "title": t.title, "type": t.type, "status": t.status.value,
-            "description": t.description, "result": (t.result or "")[:_RESULT_CHARS],
-            "parent_id": t.parent_id,
-        })
+        return json.dumps(
+            {
+                "id": t.id,
+                "title": t.title,
+                "type": t.type,
+                "status": t.status.value,
+                "description": t.description,
+                "result": (t.result or "")[:_RESULT_CHARS],
+                "parent_id": t.parent_id,
+            }
+        )
 
 
 class ListTasksTool:
@@ -68,13 +74,20 @@ class ListTasksTool:
         status = args.get("status")
         if status is not None and status not in TaskStatus.__members__.values():
             raise ToolError(f"unknown status {status!r}")
-        flt = TaskFilter(statuses=(TaskStatus(status),) if status else (),
-                         text=str(args["text"]) if args.get("text") else None)
+        flt = TaskFilter(
+            statuses=(TaskStatus(status),) if status else (),
+            text=str(args["text"]) if args.get("text") else None,
+        )
         async with self._store.unit_of_work(ctx.workspace_id) as uow:
             tasks = await uow.tasks.list(flt, Page(limit=25))
-        return json.dumps({"tasks": [
-            {"id": t.id, "title": t.title, "type": t.type, "status": t.status.value}
-            for t in tasks]})
+        return json.dumps(
+            {
+                "tasks": [
+                    {"id": t.id, "title": t.title, "type": t.type, "status": t.status.value}
+                    for t in tasks
+                ]
+            }
+        )
 
 
 def builtin_tools(store: Store) -> dict[str, Tool]:

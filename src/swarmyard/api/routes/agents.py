@@ -23,11 +23,13 @@ async def list_agents(c: ContainerDep, ws: WorkspaceDep, role: str | None = None
 
 
 @router.post("/agents", status_code=201)
-async def install_agent(request: Request, body: AgentCreate, c: ContainerDep,
-                        ws: WorkspaceDep) -> Response:
+async def install_agent(
+    request: Request, body: AgentCreate, c: ContainerDep, ws: WorkspaceDep
+) -> Response:
     async def produce() -> tuple[int, Any]:
-        agent = await c.registry.install(ws, body.manifest, version=body.version,
-                                         replicas=body.replicas, name=body.name)
+        agent = await c.registry.install(
+            ws, body.manifest, version=body.version, replicas=body.replicas, name=body.name
+        )
         return 201, agent_view(agent, c.deps.clock.now())
 
     return await idempotent(request, c, ws, produce)
@@ -39,8 +41,9 @@ async def show_agent(agent_id: str, c: ContainerDep, ws: WorkspaceDep) -> Respon
 
 
 @router.patch("/agents/{agent_id}")
-async def patch_agent(request: Request, agent_id: str, body: AgentPatch, c: ContainerDep,
-                      ws: WorkspaceDep) -> Response:
+async def patch_agent(
+    request: Request, agent_id: str, body: AgentPatch, c: ContainerDep, ws: WorkspaceDep
+) -> Response:
     if body.replicas is None and body.status is None:
         raise ValidationFailed("agent change", [Problem("", "give replicas and/or status")])
 
@@ -56,8 +59,9 @@ async def patch_agent(request: Request, agent_id: str, body: AgentPatch, c: Cont
 
 
 @router.delete("/agents/{agent_id}", status_code=204)
-async def uninstall_agent(request: Request, agent_id: str, c: ContainerDep, ws: WorkspaceDep,
-                          force: bool = False) -> Response:
+async def uninstall_agent(
+    request: Request, agent_id: str, c: ContainerDep, ws: WorkspaceDep, force: bool = False
+) -> Response:
     async def produce() -> tuple[int, Any]:
         await c.registry.uninstall(ws, agent_id, force=force)
         return 204, None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
@@ -22,16 +22,18 @@ async def list_catalog(c: ContainerDep, ws: WorkspaceDep) -> Response:
 
 
 @router.get("/catalog/{manifest_id}")
-async def show_manifest(manifest_id: str, c: ContainerDep, ws: WorkspaceDep,
-                        version: str | None = None) -> Response:
+async def show_manifest(
+    manifest_id: str, c: ContainerDep, ws: WorkspaceDep, version: str | None = None
+) -> Response:
     async with c.store.unit_of_work(ws) as uow:
         manifest = await c.catalog.get(uow, manifest_id, version)
     return json_response(manifest_view(manifest))
 
 
 @router.post("/catalog", status_code=201)
-async def add_manifest(request: Request, c: ContainerDep, ws: WorkspaceDep,
-                       body: dict[str, Any] = Body(...)) -> Response:
+async def add_manifest(
+    request: Request, c: ContainerDep, ws: WorkspaceDep, body: Annotated[dict[str, Any], Body()]
+) -> Response:
     async def produce() -> tuple[int, Any]:
         manifest = parse_manifest(body, source="request body")
         return 201, manifest_view(await c.catalog.add(ws, manifest))

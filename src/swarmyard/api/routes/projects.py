@@ -16,19 +16,24 @@ router = APIRouter(tags=["projects"])
 
 
 @router.get("/projects")
-async def list_projects(c: ContainerDep, ws: WorkspaceDep,
-                        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-                        cursor: str | None = None) -> Response:
+async def list_projects(
+    c: ContainerDep,
+    ws: WorkspaceDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: str | None = None,
+) -> Response:
     projects = await c.projects.list(ws, Page(limit=limit + 1, after=cursor))
     return json_response(page_of([project_view(p) for p in projects], limit))
 
 
 @router.post("/projects", status_code=201)
-async def create_project(request: Request, body: ProjectCreate, c: ContainerDep,
-                         ws: WorkspaceDep) -> Response:
+async def create_project(
+    request: Request, body: ProjectCreate, c: ContainerDep, ws: WorkspaceDep
+) -> Response:
     async def produce() -> tuple[int, Any]:
-        p = await c.projects.create(ws, name=body.name, description=body.description,
-                                    workdir=body.workdir)
+        p = await c.projects.create(
+            ws, name=body.name, description=body.description, workdir=body.workdir
+        )
         return 201, project_view(p)
 
     return await idempotent(request, c, ws, produce)
@@ -40,19 +45,22 @@ async def show_project(project_id: str, c: ContainerDep, ws: WorkspaceDep) -> Re
 
 
 @router.patch("/projects/{project_id}")
-async def patch_project(request: Request, project_id: str, body: ProjectPatch,
-                        c: ContainerDep, ws: WorkspaceDep) -> Response:
+async def patch_project(
+    request: Request, project_id: str, body: ProjectPatch, c: ContainerDep, ws: WorkspaceDep
+) -> Response:
     async def produce() -> tuple[int, Any]:
-        p = await c.projects.update(ws, project_id, name=body.name,
-                                    description=body.description, workdir=body.workdir)
+        p = await c.projects.update(
+            ws, project_id, name=body.name, description=body.description, workdir=body.workdir
+        )
         return 200, project_view(p)
 
     return await idempotent(request, c, ws, produce)
 
 
 @router.delete("/projects/{project_id}", status_code=204)
-async def delete_project(request: Request, project_id: str, c: ContainerDep,
-                         ws: WorkspaceDep) -> Response:
+async def delete_project(
+    request: Request, project_id: str, c: ContainerDep, ws: WorkspaceDep
+) -> Response:
     async def produce() -> tuple[int, Any]:
         await c.projects.delete(ws, project_id)
         return 204, None

@@ -19,17 +19,24 @@ async def show_run(run_id: str, c: ContainerDep, ws: WorkspaceDep) -> Response:
 
 
 @router.get("/runs/{run_id}/events")
-async def run_events(run_id: str, c: ContainerDep, ws: WorkspaceDep,
-                     after: Annotated[int, Query(ge=0)] = 0,
-                     limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> Response:
+async def run_events(
+    run_id: str,
+    c: ContainerDep,
+    ws: WorkspaceDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> Response:
     events = await c.runs.events(ws, run_id, after=after, limit=limit)
-    return json_response({"items": [e.as_dict() for e in events],
-                          "next_after": events[-1].seq if len(events) == limit else None})
+    return json_response(
+        {
+            "items": [e.as_dict() for e in events],
+            "next_after": events[-1].seq if len(events) == limit else None,
+        }
+    )
 
 
 @router.post("/runs/{run_id}/stop", status_code=202)
-async def stop_run(request: Request, run_id: str, c: ContainerDep,
-                   ws: WorkspaceDep) -> Response:
+async def stop_run(request: Request, run_id: str, c: ContainerDep, ws: WorkspaceDep) -> Response:
     async def produce() -> tuple[int, Any]:
         return 202, run_view(await c.runs.stop(ws, run_id))
 

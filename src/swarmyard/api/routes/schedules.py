@@ -21,12 +21,19 @@ async def list_schedules(c: ContainerDep, ws: WorkspaceDep) -> Response:
 
 
 @router.post("/schedules", status_code=201)
-async def create_schedule(request: Request, body: ScheduleCreate, c: ContainerDep,
-                          ws: WorkspaceDep) -> Response:
+async def create_schedule(
+    request: Request, body: ScheduleCreate, c: ContainerDep, ws: WorkspaceDep
+) -> Response:
     async def produce() -> tuple[int, Any]:
-        s = await c.schedules.create(ws, name=body.name, cron=body.cron,
-                                     timezone=body.timezone, task=body.task,
-                                     missed=body.missed, enabled=body.enabled)
+        s = await c.schedules.create(
+            ws,
+            name=body.name,
+            cron=body.cron,
+            timezone=body.timezone,
+            task=body.task,
+            missed=body.missed,
+            enabled=body.enabled,
+        )
         return 201, schedule_view(s)
 
     return await idempotent(request, c, ws, produce)
@@ -38,8 +45,9 @@ async def show_schedule(schedule_id: str, c: ContainerDep, ws: WorkspaceDep) -> 
 
 
 @router.delete("/schedules/{schedule_id}", status_code=204)
-async def delete_schedule(request: Request, schedule_id: str, c: ContainerDep,
-                          ws: WorkspaceDep) -> Response:
+async def delete_schedule(
+    request: Request, schedule_id: str, c: ContainerDep, ws: WorkspaceDep
+) -> Response:
     async def produce() -> tuple[int, Any]:
         await c.schedules.delete(ws, schedule_id)
         return 204, None

@@ -17,8 +17,9 @@ from fastapi.responses import StreamingResponse
 
 from ...domain import TaskStatus, subjects
 from ...ports import Page, Subscription, TaskFilter
+from ...runtime.wiring import Container
 from ...services.views import task_view
-from ..context import Container, ContainerDep, WorkspaceDep
+from ..context import ContainerDep, WorkspaceDep
 from ..sse import KEEPALIVE, sse
 
 router = APIRouter(tags=["streams"])
@@ -39,18 +40,24 @@ async def _next(sub: Subscription) -> dict[str, Any] | None:
 
 
 @router.get("/runs/{run_id}/stream")
-async def run_stream(run_id: str, c: ContainerDep, ws: WorkspaceDep,
-                     after: Annotated[int, Query(ge=0)] = 0,
-                     last_event_id: Annotated[str | None, Header()] = None) -> Response:
+async def run_stream(
+    run_id: str,
+    c: ContainerDep,
+    ws: WorkspaceDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> Response:
     await c.runs.get(ws, run_id)  # 404 before the stream starts
     start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
     sub = await c.bus.subscribe(subjects.run_events(ws, run_id))
-    return StreamingResponse(_run_events(c, ws, run_id, start, sub),
-                             media_type="text/event-stream", headers=_HEADERS)
+    return StreamingResponse(
+        _run_events(c, ws, run_id, start, sub), media_type="text/event-stream", headers=_HEADERS
+    )
 
 
-async def _run_events(c: Container, ws: str, run_id: str, last: int,
-                      sub: Subscription) -> AsyncIterator[bytes]:
+async def _run_events(
+    c: Container, ws: str, run_id: str, last: int, sub: Subscription
+) -> AsyncIterator[bytes]:
     try:
         for ev in await c.runs.events(ws, run_id, after=last, limit=100_000):
             last = ev.seq
@@ -82,14 +89,16 @@ async def task_stream(task_id: str, c: ContainerDep, ws: WorkspaceDep) -> Respon
     # One subscription to the whole workspace keeps board changes and run
     # events in publish order: a subtask's card always precedes its events.
     sub = await c.bus.subscribe(f"{subjects.board(ws).rsplit('.', 1)[0]}.>")
-    return StreamingResponse(_task_tree(c, ws, task_id, sub),
-                             media_type="text/event-stream", headers=_HEADERS)
+    return StreamingResponse(
+        _task_tree(c, ws, task_id, sub), media_type="text/event-stream", headers=_HEADERS
+    )
 
 
 def _settled(task: dict[str, Any]) -> bool:
     status = task["status"]
     return status in (TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED) or (
-        status == TaskStatus.REVIEW and task["review_required"])
+        status == TaskStatus.REVIEW and task["review_required"]
+    )
 
 
 class _Tree:
@@ -134,8 +143,9 @@ async def _history(c: Container, ws: str, tree: _Tree) -> AsyncIterator[bytes]:
             frontier.append(child.id)
 
 
-async def _task_tree(c: Container, ws: str, task_id: str,
-                     sub: Subscription) -> AsyncIterator[bytes]:
+async def _task_tree(
+    c: Container, ws: str, task_id: str, sub: Subscription
+) -> AsyncIterator[bytes]:
     tree = _Tree(task_id)
     board_subject = subjects.board(ws)
     events_prefix = subjects.run_events(ws, "")
@@ -160,8 +170,9 @@ async def _task_tree(c: Container, ws: str, task_id: str,
             if msg.subject != board_subject:
                 continue
             task = json.loads(msg.data).get("task")
-            if not task or (task["id"] not in tree.members
-                            and task.get("parent_id") not in tree.members):
+            if not task or (
+                task["id"] not in tree.members and task.get("parent_id") not in tree.members
+            ):
                 continue
             tree.members.add(task["id"])
             if not tree.newer(task):

@@ -23,27 +23,42 @@ def _statuses(raw: str | None) -> tuple[TaskStatus, ...]:
     values = [s.strip() for s in raw.split(",") if s.strip()]
     bad = [v for v in values if v not in TaskStatus.__members__.values()]
     if bad:
-        raise ValidationFailed("filter", [Problem("status", f"unknown status {', '.join(bad)}; "
-                                                            f"use {', '.join(TaskStatus)}")])
+        raise ValidationFailed(
+            "filter",
+            [Problem("status", f"unknown status {', '.join(bad)}; use {', '.join(TaskStatus)}")],
+        )
     return tuple(TaskStatus(v) for v in values)
 
 
 @router.get("/tasks")
-async def list_tasks(
-    c: ContainerDep, ws: WorkspaceDep,
-    project: str | None = None, status: str | None = None, role: str | None = None,
-    type: str | None = None, parent: str | None = None, q: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, cursor: str | None = None,
+async def list_tasks(  # noqa: PLR0917 (one parameter per query filter)
+    c: ContainerDep,
+    ws: WorkspaceDep,
+    project: str | None = None,
+    status: str | None = None,
+    role: str | None = None,
+    type: str | None = None,
+    parent: str | None = None,
+    q: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: str | None = None,
 ) -> Response:
-    flt = TaskFilter(project_id=project, statuses=_statuses(status), role=role, type=type,
-                     parent_id=parent, text=q)
+    flt = TaskFilter(
+        project_id=project,
+        statuses=_statuses(status),
+        role=role,
+        type=type,
+        parent_id=parent,
+        text=q,
+    )
     tasks = await c.tasks.list(ws, flt, Page(limit=limit + 1, after=cursor))
     return json_response(page_of([task_view(t) for t in tasks], limit))
 
 
 @router.post("/tasks", status_code=201)
-async def create_task(request: Request, body: TaskCreate, c: ContainerDep,
-                      ws: WorkspaceDep) -> Response:
+async def create_task(
+    request: Request, body: TaskCreate, c: ContainerDep, ws: WorkspaceDep
+) -> Response:
     async def produce() -> tuple[int, Any]:
         task = await c.tasks.create(ws, NewTask(**body.model_dump()))
         return 201, task_view(task)
@@ -57,8 +72,9 @@ async def show_task(task_id: str, c: ContainerDep, ws: WorkspaceDep) -> Response
 
 
 @router.patch("/tasks/{task_id}")
-async def patch_task(request: Request, task_id: str, body: TaskPatch, c: ContainerDep,
-                     ws: WorkspaceDep) -> Response:
+async def patch_task(
+    request: Request, task_id: str, body: TaskPatch, c: ContainerDep, ws: WorkspaceDep
+) -> Response:
     if body.status is None and body.depends_on is None:
         raise ValidationFailed("task change", [Problem("", "give status and/or depends_on")])
 
@@ -74,8 +90,9 @@ async def patch_task(request: Request, task_id: str, body: TaskPatch, c: Contain
 
 
 @router.delete("/tasks/{task_id}")
-async def cancel_task(request: Request, task_id: str, c: ContainerDep,
-                      ws: WorkspaceDep) -> Response:
+async def cancel_task(
+    request: Request, task_id: str, c: ContainerDep, ws: WorkspaceDep
+) -> Response:
     async def produce() -> tuple[int, Any]:
         return 200, task_view(await c.tasks.cancel(ws, task_id))
 
@@ -91,5 +108,6 @@ async def task_runs(task_id: str, c: ContainerDep, ws: WorkspaceDep) -> Response
 @router.get("/board")
 async def board(c: ContainerDep, ws: WorkspaceDep, project: str | None = None) -> Response:
     columns = await c.tasks.board(ws, project)
-    return json_response({"columns": {s.value: [task_view(t) for t in ts]
-                                      for s, ts in columns.items()}})
+    return json_response(
+        {"columns": {s.value: [task_view(t) for t in ts] for s, ts in columns.items()}}
+    )
