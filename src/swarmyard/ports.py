@@ -513,3 +513,6 @@ class ModelSelector(Protocol):
     """Which model serves a role (the full router with budgets replaces this)."""
 
     def select(self, role: str, task: Task, manifest: AgentManifest) -> ModelClient: ...
+    async def aclose(self) -> None:
+        """Close the clients' connections (at shutdown)."""
+        ...

@@ -44,6 +44,9 @@ class OneModel:
     def select(self, role: str, task: Task, manifest: AgentManifest) -> ModelClient:
         return self.client
 
+    async def aclose(self) -> None:
+        return None
+
 
 def answer(text: str) -> ModelResponse:
     return ModelResponse(

@@ -104,6 +104,7 @@ class Container:
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         await self.relay.drain()
+        await self.models.aclose()
         await self.bus.close()
         await self.store.close()
 
