@@ -111,6 +111,11 @@ class Server:
         return httpx.request(method, f"{self.url}/api/v1{path}", timeout=30, **kw)
 
 
+@pytest.fixture(name="clean_env")
+def clean_env_fixture() -> Any:
+    return clean_env
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[Any]:
     servers: list[Server] = []

@@ -17,14 +17,23 @@ from swarmyard.testing import embedded_settings, wait_for_task
 async def test_a_run_calls_a_tool_and_answers_through_the_endpoint(
     tmp_path: Path, chat_server: Any, completion: Callable[..., dict[str, Any]]
 ) -> None:
-    chat_server.reply(completion(tool_calls=[{"id": "call_1", "name": "list_tasks",
-                                              "args": {"status": "todo"}}],
-                                 prompt_tokens=120, completion_tokens=12))
+    chat_server.reply(
+        completion(
+            tool_calls=[{"id": "call_1", "name": "list_tasks", "args": {"status": "todo"}}],
+            prompt_tokens=120,
+            completion_tokens=12,
+        )
+    )
     chat_server.reply({"error": {"message": "overloaded"}}, status=503)  # retried
-    chat_server.reply(completion("Fixed: the export now escapes quotes.",
-                                 prompt_tokens=150, completion_tokens=9))
-    settings = embedded_settings(tmp_path, openai_base_url=chat_server.base_url,
-                                 openai_api_key="sk-test-secret", model="llama3.1")
+    chat_server.reply(
+        completion("Fixed: the export now escapes quotes.", prompt_tokens=150, completion_tokens=9)
+    )
+    settings = embedded_settings(
+        tmp_path,
+        openai_base_url=chat_server.base_url,
+        openai_api_key="sk-test-secret",
+        model="llama3.1",
+    )
     c = build(settings)
     await c.start()
     try:
@@ -34,13 +43,13 @@ async def test_a_run_calls_a_tool_and_answers_through_the_endpoint(
         assert done.result == "Fixed: the export now escapes quotes."
 
         run = (await c.runs.for_task(WS, task.id))[0]
-        assert (run.model, run.tokens_in, run.tokens_out) == (
-            "openai-compatible:llama3.1", 270, 21)
+        assert (run.model, run.tokens_in, run.tokens_out) == ("openai-compatible:llama3.1", 270, 21)
         events = await c.runs.events(WS, run.id)
         calls = [e.payload for e in events if e.type is EventType.LLM_CALL]
         assert [(p["offline"], p["tokens_in"]) for p in calls] == [(False, 120), (False, 150)]
         result = next(e.payload for e in events if e.type is EventType.TOOL_RESULT)
-        assert result["ok"] and result["call_id"] == "call_1"
+        assert result["ok"]
+        assert result["call_id"] == "call_1"
 
         # the wire: the system prompt, the brief, the tools, then the tool's answer
         first, *_, last = chat_server.requests

@@ -17,6 +17,8 @@ __all__ = ["configure_logging", "serve_forever"]
 
 def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    # Migrations run on every start; their step-by-step chatter is not news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
