@@ -5,21 +5,50 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import uvicorn
+from sqlalchemy.engine import URL
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from swarmyard.adapters.store.testing import PostgresUnavailable, find_postgres
 from swarmyard.runtime.wiring import Container, build
 from swarmyard.testing import embedded_settings
+
+T = TypeVar("T")
+
+
+def run_in_thread(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion away from the tests' event loops."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> URL:
+    """The test machine's PostgreSQL; skips without it, unless
+    SWARMYARD_REQUIRE_SERVICES=1 makes its absence a failure."""
+    try:
+        return run_in_thread(find_postgres())
+    except PostgresUnavailable as exc:
+        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{exc}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(name="run_in_thread", scope="session")
+def run_in_thread_fixture() -> Callable[..., Any]:
+    return run_in_thread
 
 
 @pytest.fixture

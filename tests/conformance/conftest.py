@@ -7,46 +7,27 @@ skip, or fail when SWARMYARD_REQUIRE_SERVICES=1 (CI).
 
 from __future__ import annotations
 
-import asyncio
-import os
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import URL
 
 from swarmyard.adapters.store import MemoryStore, SqlStore
 from swarmyard.adapters.store.testing import (
-    PostgresUnavailable,
     create_database,
     drop_database,
     empty_tables,
-    find_postgres,
 )
 from swarmyard.ports import Store
 
-T = TypeVar("T")
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    # A thread of its own keeps asyncio.run away from the tests' event loops.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[URL]:
-    try:
-        server = _run(find_postgres())
-    except PostgresUnavailable as exc:
-        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{exc}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-        pytest.skip(str(exc))
-    database = _run(create_database(server))
+def postgres_url(postgres_server: URL, run_in_thread: Any) -> Iterator[URL]:
+    database = run_in_thread(create_database(postgres_server))
     yield database
-    _run(drop_database(server, database))
+    run_in_thread(drop_database(postgres_server, database))
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
