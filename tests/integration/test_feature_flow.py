@@ -15,7 +15,10 @@ async def install_team(c: Container) -> None:
         await c.registry.install(WS, role)
 
 
-async def test_feature_is_designed_implemented_reviewed_and_tested(platform: Container) -> None:
+async def test_feature_is_designed_implemented_reviewed_and_tested(
+    any_db_platform: Container,
+) -> None:
+    platform = any_db_platform
     await install_team(platform)
     root = await platform.tasks.create(WS, NewTask(title="Add CSV export", type="feature"))
 

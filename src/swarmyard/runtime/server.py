@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 
 import structlog
 import uvicorn
 
+from ..adapters.store import create_store
 from ..api.app import create_app
 from ..config import Settings
 from .wiring import build
@@ -30,9 +32,33 @@ def configure_logging(level: int = logging.INFO) -> None:
     )
 
 
+def _where(settings: Settings) -> str:
+    """The database's location, without credentials."""
+    return settings.database_url.split("@")[-1] if settings.database_url else str(settings.data_dir)
+
+
+async def _prepare_database(settings: Settings) -> None:
+    """Migrate before the server starts, so a database that cannot be reached
+    is one clear line, not a failed application start-up."""
+    store = create_store(settings.resolved_database_url)
+    try:
+        await store.migrate()
+    finally:
+        await store.close()
+
+
 def serve_forever(settings: Settings) -> None:
     configure_logging()
-    container = build(settings)
+    try:
+        container = build(settings)
+    except ValueError as exc:  # a setting names something we cannot use
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    try:
+        asyncio.run(_prepare_database(settings))
+    except Exception as exc:  # unreachable server, bad credentials, unwritable file…
+        print(f"error: cannot open the database ({_where(settings)}): {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     app = create_app(container)
     where = (
         settings.database_url.split("@")[-1] if settings.database_url else str(settings.data_dir)

@@ -63,7 +63,7 @@ async def test_create_bus_gives_the_memory_bus(url: str) -> None:
 
 
 def test_create_bus_says_nats_comes_with_cluster_mode() -> None:
-    with pytest.raises(NotImplementedError, match="cluster mode"):
+    with pytest.raises(ValueError, match="cluster mode"):
         create_bus("nats://localhost:4222")
 
 

@@ -26,7 +26,7 @@ def create_bus(url: str) -> Bus:
         return MemoryBus()
     scheme, separator, _ = url.partition("://")
     if separator and scheme == "nats":
-        raise NotImplementedError(
+        raise ValueError(
             "the NATS bus adapter ships with cluster mode; this release runs embedded only: "
             "leave SWARMYARD_BUS_URL empty (or 'memory') to use the in-process bus"
         )
