@@ -30,23 +30,24 @@ __all__ = ["PLAYS", "architect", "developer"]
 
 _DECISIONS: dict[str, str] = {
     "low": (
-        "Implement {topic} inside the module that already owns this behaviour, as one small "
-        "change with unit tests. No new dependency, no schema change."
+        "Make “{topic}” a change inside the module that already owns this behaviour: one "
+        "small change with unit tests. No new dependency, no schema change."
     ),
     "medium": (
-        "Add {topic} as a new module `{name}` behind a narrow interface (one entry point, typed "
-        "inputs and outputs), wired in where the application is composed. Cover it with unit "
-        "tests and one integration test."
+        "Deliver “{topic}” as a new module `{name}` behind a narrow interface (one entry "
+        "point, typed inputs and outputs), wired in where the application is composed. "
+        "Cover it with unit tests and one integration test."
     ),
     "high": (
-        "Build {topic} as a separate component `{name}` behind a port, with its own persistence "
+        "Deliver “{topic}” as a separate component `{name}` behind a port, with its own "
+        "persistence "
         "boundary. Roll it out behind a feature flag in two stages (internal users, then "
         "everyone) and keep the old path until the new one is proven."
     ),
     "critical": (
-        "Build {topic} as a separate component `{name}` behind a port and a feature flag. Ship it "
-        "dark first and measure it against the old path; every stage needs a security review "
-        "and a rehearsed rollback before traffic moves."
+        "Deliver “{topic}” as a separate component `{name}` behind a port and a feature flag. "
+        "Ship it dark first and measure it against the old path; every stage needs a "
+        "security review and a rehearsed rollback before traffic moves."
     ),
 }
 
@@ -77,7 +78,7 @@ def _decision(t: Turn) -> str:
 
 def _adr(t: Turn) -> str:
     note = COMPLEXITY_NOTES.get(t.complexity, f"{t.complexity} complexity")
-    context = first_sentence(t.description) or "The task gives no further description."
+    context = first_sentence(t.description).rstrip(".") or "The task gives no further description"
     parent = _parent_line(t)
     flag = t.complexity in ("high", "critical")
     consequences = [
@@ -95,7 +96,7 @@ def _adr(t: Turn) -> str:
         "Status: proposed",
         "",
         "## Context",
-        f"{context} The task is rated {note}.",
+        f"{context}. The task is rated {note}.",
         *([parent] if parent else []),
         "",
         "Requirements:",

@@ -190,7 +190,11 @@ class Turn:
 
     @property
     def description(self) -> str:
-        return self.call.task_description.strip() or self.brief
+        # Without a description the title is the whole requirement; the brief
+        # would only repeat the title with its metadata.
+        if self.call.task_id or self.call.task_title:
+            return self.call.task_description.strip() or self.title
+        return self.brief
 
     @property
     def complexity(self) -> str:
