@@ -15,7 +15,7 @@ from swarmyard.adapters.llm import OfflineModel
 from swarmyard.adapters.llm.errors import ModelRequestRejected
 from swarmyard.domain import DEFAULT_WORKSPACE as WS
 from swarmyard.domain import AgentManifest, EventType, RunStatus, Task, TaskStatus
-from swarmyard.ports import ModelCall, ModelClient
+from swarmyard.ports import ModelCall, ModelClient, Page, TaskFilter
 from swarmyard.runtime.wiring import Container, build
 from swarmyard.services.tasks import NewTask
 from swarmyard.testing import embedded_settings, wait_for_task
@@ -177,3 +177,37 @@ async def test_dependencies_gate_readiness_and_waiting_says_why(tmp_path: Path) 
         assert done.finished_at is not None
         assert before.finished_at <= (await c.runs.for_task(WS, second.id))[0].created_at
         assert [call.task_title for call in model.calls] == ["First", "Second"]
+
+
+async def test_delegating_to_a_role_already_on_the_chain_is_refused(tmp_path: Path) -> None:
+    def delegate_to_self(call: ModelCall) -> ModelResponse:
+        returned = [
+            p
+            for m in call.messages
+            for p in getattr(m, "parts", [])
+            if getattr(p, "part_kind", "") == "tool-return"
+        ]
+        if returned:
+            return answer(f"could not delegate: {returned[0].content}")
+        return ModelResponse(
+            parts=[
+                ToolCallPart(
+                    "delegate",
+                    {
+                        "role": "developer",
+                        "title": "Do it for me",
+                        "description": "all of it",
+                        "type": "implementation",
+                    },
+                    tool_call_id="d1",
+                )
+            ]
+        )
+
+    async for c in running_platform(tmp_path, ScriptedModel(delegate_to_self)):
+        await c.registry.install(WS, "developer", replicas=2)
+        task = await c.tasks.create(WS, NewTask(title="Recursive", type="bugfix"))
+        done = await wait_for_task(c, WS, task.id, lambda t: t.status is TaskStatus.DONE)
+        assert "refused" in (done.result or "")
+        assert "developer is already working on this task" in (done.result or "")
+        assert await c.tasks.list(WS, TaskFilter(parent_id=task.id), Page()) == []

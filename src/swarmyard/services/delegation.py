@@ -7,6 +7,7 @@ subtask it already made instead of making a second one.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +15,12 @@ from ..domain import (
     Complexity,
     DomainError,
     EventType,
+    NotFound,
     Run,
     Task,
     TaskStatus,
 )
-from ..ports import Page, TaskFilter
+from ..ports import Page, TaskFilter, UnitOfWork
 from .announce import Announcer
 from .deps import Deps
 from .lifecycle import Lifecycle
@@ -92,6 +94,18 @@ class Delegator:
             existing = await uow.tasks.by_origin(origin)
             if existing is not None:
                 return existing
+            busy_roles = await self._roles_up_the_chain(uow, run, parent)
+            if req.role in busy_roles:
+                # The subtask would need a slot of a role that is itself waiting
+                # on this chain: with every slot taken it would wait forever.
+                return SubtaskOutcome(
+                    None,
+                    "refused",
+                    reason=(
+                        f"{req.role} is already working on this task or one above it; delegate "
+                        "to another role or do the work yourself"
+                    ),
+                )
             installed = {a.role for a in await uow.agents.list() if a.takes_work}
             if req.role not in installed:
                 return SubtaskOutcome(
@@ -128,6 +142,19 @@ class Delegator:
             await uow.commit()
         self._d.outbox.submit(ann.messages)
         return sub
+
+    async def _roles_up_the_chain(self, uow: UnitOfWork, run: Run, task: Task) -> set[str]:
+        roles = {run.role}
+        parent_id = task.parent_id
+        while parent_id:
+            ancestor = await uow.tasks.get(parent_id)
+            if ancestor.required_role:
+                roles.add(ancestor.required_role)
+            elif ancestor.assignee_agent_id:
+                with contextlib.suppress(NotFound):  # uninstalled since: it holds no slot
+                    roles.add((await uow.agents.get(ancestor.assignee_agent_id)).role)
+            parent_id = ancestor.parent_id
+        return roles
 
     async def check(self, workspace_id: str, subtask_id: str) -> SubtaskOutcome | None:
         async with self._d.store.unit_of_work(workspace_id) as uow:
