@@ -211,3 +211,16 @@ async def test_delegating_to_a_role_already_on_the_chain_is_refused(tmp_path: Pa
         assert "refused" in (done.result or "")
         assert "developer is already working on this task" in (done.result or "")
         assert await c.tasks.list(WS, TaskFilter(parent_id=task.id), Page()) == []
+
+
+async def test_wall_time_limit_interrupts_a_hanging_model_call(tmp_path: Path) -> None:
+    async for c in running_platform(tmp_path, OfflineModel(delay_ms=60_000), run_max_seconds=0.5):
+        await c.registry.install(WS, "developer")
+        task = await c.tasks.create(WS, NewTask(title="Hangs", type="bugfix", max_attempts=1))
+        failed = await wait_for_task(c, WS, task.id, lambda t: t.status is TaskStatus.FAILED)
+        run = (await c.runs.for_task(WS, task.id))[0]
+        assert run.status is RunStatus.TIMED_OUT
+        assert run.error == "run exceeded its wall-time limit of 0.5 s"
+        assert failed.result == run.error
+        events = await c.runs.events(WS, run.id)
+        assert events[-1].type is EventType.ERROR

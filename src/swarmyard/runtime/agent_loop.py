@@ -54,10 +54,17 @@ class RunControl:
 
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     reason: str = "stopped on request"
+    timed_out: bool = False
 
     def request_stop(self, reason: str) -> None:
         self.reason = reason
         self.stop.set()
+
+    def time_out(self, limit: float) -> None:
+        """The wall-time limit passed: end the run the way a stop would, wherever
+        it is (model call, retry pause, waiting for a subtask)."""
+        self.timed_out = True
+        self.request_stop(f"run exceeded its wall-time limit of {limit:g} s")
 
 
 class AgentLoop:
@@ -95,14 +102,25 @@ class AgentLoop:
         session = _Session(run, task, control, messages, specs, client, manifest.max_steps)
         if run.stop_requested:
             control.request_stop("stopped on request")
+        # The limit counts from the run's first start, across resumed attempts.
+        remaining = self._max_seconds - self._life.elapsed(run)
+        watchdog = asyncio.get_running_loop().call_later(
+            max(0.0, remaining), control.time_out, self._max_seconds
+        )
         try:
             outcome, events = await self._drive(session)
         except StaleAttempt:
             return None
         except RunStopped as stop:
-            outcome = Outcome(RunStatus.STOPPED, error=stop.reason)
-            events = [self._life.event(run, EventType.STOPPED, {"reason": stop.reason})]
+            if control.timed_out:
+                outcome = Outcome(RunStatus.TIMED_OUT, error=stop.reason)
+                events = [self._life.event(run, EventType.ERROR, {"message": stop.reason})]
+            else:
+                outcome = Outcome(RunStatus.STOPPED, error=stop.reason)
+                events = [self._life.event(run, EventType.STOPPED, {"reason": stop.reason})]
             await self._delegator.cancel_children(run)
+        finally:
+            watchdog.cancel()
         checkpoint = ModelMessagesTypeAdapter.dump_json(session.messages)
         try:
             await self._life.finish(run, outcome, events, checkpoint)
@@ -111,19 +129,12 @@ class AgentLoop:
         return outcome.status
 
     async def _drive(self, s: _Session) -> tuple[Outcome, list[Any]]:
-        started = time.monotonic()
         while True:
             # run.stop_requested is refreshed by every stored step (the store
             # returns the sticky flag), so a stop whose bus message was lost
             # still ends the run at its next step.
             if s.control.stop.is_set() or s.run.stop_requested:
                 raise RunStopped(s.control.reason)
-            if time.monotonic() - started > self._max_seconds:
-                msg = f"run exceeded its wall-time limit of {self._max_seconds:.0f} s"
-                return (
-                    Outcome(RunStatus.TIMED_OUT, error=msg),
-                    [self._life.event(s.run, EventType.ERROR, {"message": msg})],
-                )
             last = s.messages[-1]
             if isinstance(last, ModelResponse) and last.tool_calls:
                 await self._act(s, last.tool_calls)

@@ -69,6 +69,12 @@ class Lifecycle:
         run.next_seq += 1
         return ev
 
+    def elapsed(self, run: Run) -> float:
+        """Seconds since the run first started (0 before it has)."""
+        if run.started_at is None:
+            return 0.0
+        return (self._d.clock.now() - run.started_at).total_seconds()
+
     async def claim(self, workspace_id: str, run_id: str, owner: str) -> Claimed | None:
         now = self._d.clock.now()
         async with self._d.store.unit_of_work(workspace_id) as uow:
