@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=30.0, gt=0)
     run_max_seconds: float = Field(default=1800.0, gt=0)
     orchestrator_interval: float = Field(default=1.0, gt=0)
+    # On SIGTERM, how long runs in flight may go on before they are handed back.
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -78,3 +78,31 @@ def test_sigkill_mid_run_resumes_once_without_duplicated_events(server_factory: 
     agent = server.api("GET", "/agents").json()["items"][0]
     assert agent["tasks_succeeded"] == 1
     assert agent["running"] == 0
+
+
+def test_sigterm_hands_runs_back_so_a_restart_resumes_at_once(server_factory: Any) -> None:
+    # The lease is far longer than the test may take: only a hand-back lets
+    # the restarted server resume the run before the test's timeout.
+    server = server_factory(
+        SWARMYARD_OFFLINE_DELAY_MS="1500",
+        SWARMYARD_LEASE_SECONDS="300",
+        SWARMYARD_SHUTDOWN_GRACE_SECONDS="0.2",
+    )
+    server.start()
+    server.cli("agent", "install", "developer")
+    task = server.api(
+        "POST", "/tasks", json={"title": "Tidy the importer", "type": "refactor"}
+    ).json()
+    run_id = first_run_of(server, task["id"])
+    wait_for_step(server, run_id, min_tool_results=1)
+    server.stop()  # SIGTERM: graceful
+    server.start()
+    with httpx.stream("GET", f"{server.url}/api/v1/tasks/{task['id']}/stream", timeout=60) as r:
+        for line in r.iter_lines():
+            if line.startswith("event: end"):
+                break
+    run = server.api("GET", f"/runs/{run_id}").json()
+    assert run["status"] == "succeeded"
+    assert run["attempt"] == 2
+    events = server.api("GET", f"/runs/{run_id}/events").json()["items"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))

@@ -29,7 +29,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
             yield
         finally:
             if manage_lifecycle:
-                await container.stop()
+                await container.stop(grace=container.settings.shutdown_grace_seconds)
 
     app = FastAPI(
         title="Swarmyard",

@@ -48,6 +48,7 @@ class Worker:
         self._filter = list(subjects_filter)
         self._durable = durable
         self._active: dict[str, asyncio.Task[None]] = {}
+        self._runs: dict[str, Claimed] = {}
         self._room = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -85,10 +86,12 @@ class Worker:
             return  # finished, or held by another worker: the database has the say
         task = asyncio.create_task(self._drive(claimed), name=f"run:{run_id}")
         self._active[run_id] = task
+        self._runs[run_id] = claimed
         task.add_done_callback(functools.partial(self._done, run_id))
 
     def _done(self, run_id: str, _: asyncio.Task[None]) -> None:
         self._active.pop(run_id, None)
+        self._runs.pop(run_id, None)
         self._room.set()
 
     async def _drive(self, claimed: Claimed) -> None:
@@ -130,12 +133,20 @@ class Worker:
                 return
 
     async def shutdown(self, grace: float) -> None:
-        """Stop taking work; let runs finish for `grace` seconds, then let go of
-        the rest (their leases lapse and they resume elsewhere or after restart)."""
+        """Stop taking work; let runs finish for `grace` seconds, then hand the
+        rest back: their leases end now, so another worker (or this one after a
+        restart) resumes them from their last step at once."""
         self._stopping.set()
         self._room.set()
-        if self._active:
-            _, pending = await asyncio.wait(list(self._active.values()), timeout=grace)
-            for t in pending:
-                t.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        if not self._active:
+            return
+        _, pending = await asyncio.wait(list(self._active.values()), timeout=grace)
+        unfinished = [c.run for c in self._runs.values()]
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for run in unfinished:
+            try:
+                await self._life.hand_back(run, self.owner)
+            except Exception:
+                log.exception("could not hand back a run; its lease will lapse", run_id=run.id)

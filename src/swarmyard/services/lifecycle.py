@@ -120,6 +120,15 @@ class Lifecycle:
             run.lease_expires_at = until
         return ok
 
+    async def hand_back(self, run: Run, owner: str) -> bool:
+        """End our lease now (shutting down): the run may be claimed at once."""
+        async with self._d.store.unit_of_work(run.workspace_id) as uow:
+            ok = await uow.runs.renew(
+                run.id, attempt=run.attempt, owner=owner, lease_until=self._d.clock.now()
+            )
+            await uow.commit()
+        return ok
+
     async def record(self, run: Run, events: list[RunEvent], checkpoint: bytes | None) -> None:
         """One step: the run's counters, its new events and the checkpoint, atomically."""
         async with self._d.store.unit_of_work(run.workspace_id) as uow:
