@@ -196,8 +196,21 @@ class TaskRepo(Protocol):
         """Saves if `task.version` is still the stored one, then bumps it; else Conflict."""
         ...
 
-    async def ready(self, limit: int = 100) -> builtins.list[Task]:
-        """Tasks in todo, no assignee, highest priority then oldest first."""
+    async def ready(
+        self,
+        limit: int = 100,
+        *,
+        roles: Sequence[str] | None = None,
+        types: Sequence[str] | None = None,
+    ) -> builtins.list[Task]:
+        """Tasks in todo, no assignee, highest priority then oldest first.
+
+        With `roles`, only tasks an agent of those roles or task types could
+        take: required_role in `roles`, or no required role and either a type
+        in `types` or required capabilities named. The orchestrator passes
+        what its free agents can do, so a long queue of tasks nobody can take
+        never hides one that somebody can.
+        """
         ...
 
     async def dependants(self, task_id: str) -> builtins.list[Task]:

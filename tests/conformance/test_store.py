@@ -457,6 +457,27 @@ async def test_ready_is_most_urgent_then_oldest(st: Store) -> None:
         assert [t.id for t in await uow.tasks.ready(limit=2)] == ["urgent", "high"]
 
 
+async def test_ready_can_be_narrowed_to_what_free_agents_take(st: Store) -> None:
+    async with committed(st) as uow:
+        await uow.tasks.add(task("docs", type="docs", created_at=at(0)))
+        await uow.tasks.add(task("fix", type="bugfix", created_at=at(1)))
+        await uow.tasks.add(
+            task("for-tester", type="docs", required_role="tester", created_at=at(2))
+        )
+        await uow.tasks.add(
+            task("by-skill", type="research", required_capabilities=["sql"], created_at=at(3))
+        )
+    async with st.unit_of_work(A) as uow:
+
+        async def ready(roles: list[str], types: list[str]) -> list[str]:
+            return [t.id for t in await uow.tasks.ready(roles=roles, types=types)]
+
+        assert await ready(["developer"], ["bugfix"]) == ["fix", "by-skill"]
+        assert await ready(["tester"], ["test"]) == ["for-tester", "by-skill"]
+        assert await ready(["documenter"], ["docs"]) == ["docs", "by-skill"]
+        assert await ready([], []) == ["by-skill"]
+
+
 async def test_dependants_and_counts(st: Store) -> None:
     async with committed(st) as uow:
         await uow.tasks.add(task("t1", status=TaskStatus.DONE))

@@ -58,17 +58,24 @@ class Orchestrator:
         return made
 
     async def _pass(self, uow: UnitOfWork, ann: Announcer, limit: int) -> list[Assignment]:
-        tasks = await uow.tasks.ready(limit)
-        if not tasks:
-            return []
         agents = [a for a in await uow.agents.list() if a.takes_work]
         manifests = {
             a.id: await self._catalog.get(uow, a.manifest_id, a.manifest_version) for a in agents
         }
+        free = [a for a in agents if a.free_slots]
+        if free:
+            # Only what a free agent could take: a long queue nobody can serve
+            # must not hide the task somebody can.
+            tasks = await uow.tasks.ready(
+                limit,
+                roles=sorted({a.role for a in free}),
+                types=sorted({t for a in free for t in manifests[a.id].task_types}),
+            )
+        else:
+            # Everybody is busy: only new cards need a word on why they wait.
+            tasks = [t for t in await uow.tasks.ready(limit) if not t.waiting_reason]
         made: list[Assignment] = []
         for task in tasks:
-            if not any(a.free_slots for a in agents) and task.waiting_reason:
-                continue  # nothing can change for it in this pass; spare the queries
             if not await self._dependencies_done(uow, ann, task):
                 continue
             assignment = await self._assign(uow, ann, task, agents, manifests)

@@ -73,11 +73,23 @@ class MemoryTaskRepo:
         self._tx.change(self._table, task.id, **changes, version=stored + 1)
         task.version = stored + 1
 
-    async def ready(self, limit: int = 100) -> list[Task]:
-        found = self._tx.scan(
-            self._table,
-            lambda r: r["status"] == TaskStatus.TODO.value and r["assignee_agent_id"] is None,
-        )
+    async def ready(
+        self,
+        limit: int = 100,
+        *,
+        roles: Sequence[str] | None = None,
+        types: Sequence[str] | None = None,
+    ) -> list[Task]:
+        def takeable(r: Row) -> bool:
+            if r["status"] != TaskStatus.TODO.value or r["assignee_agent_id"] is not None:
+                return False
+            if roles is None:
+                return True
+            if r["required_role"] is not None:
+                return r["required_role"] in roles
+            return r["type"] in (types or ()) or bool(json.loads(r["required_capabilities"]))
+
+        found = self._tx.scan(self._table, takeable)
         found.sort(key=lambda r: (-r["priority"], r["created_at"], r["id"]))
         return thaw_all(rows.TASKS, found[: max(limit, 0)])
 

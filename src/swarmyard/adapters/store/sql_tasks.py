@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     exists,
     func,
     literal,
@@ -96,14 +97,28 @@ class SqlTaskRepo:
             details={"id": task.id, "version": task.version, "stored_version": stored},
         )
 
-    async def ready(self, limit: int = 100) -> list[Task]:
-        query = (
-            self._select()
-            .where(tasks.c.status == TaskStatus.TODO.value, tasks.c.assignee_agent_id.is_(None))
-            .order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id)
-            .limit(limit)
+    async def ready(
+        self,
+        limit: int = 100,
+        *,
+        roles: Sequence[str] | None = None,
+        types: Sequence[str] | None = None,
+    ) -> list[Task]:
+        query = self._select().where(
+            tasks.c.status == TaskStatus.TODO.value, tasks.c.assignee_agent_id.is_(None)
         )
-        return await self._fetch(query)
+        if roles is not None:
+            query = query.where(
+                or_(
+                    tasks.c.required_role.in_(list(roles)),
+                    and_(
+                        tasks.c.required_role.is_(None),
+                        or_(tasks.c.type.in_(list(types or ())), self._has_capabilities()),
+                    ),
+                )
+            )
+        query = query.order_by(tasks.c.priority.desc(), tasks.c.created_at, tasks.c.id)
+        return await self._fetch(query.limit(limit))
 
     async def dependants(self, task_id: str) -> list[Task]:
         query = self._select().where(self._depends_on(task_id))
@@ -125,6 +140,14 @@ class SqlTaskRepo:
 
     async def _fetch(self, query: Select[Any]) -> list[Task]:
         return [rows.TASKS.decode(r) for r in (await self._tx.execute(query)).mappings()]
+
+    def _has_capabilities(self) -> ColumnElement[bool]:
+        length = (
+            func.jsonb_array_length(tasks.c.required_capabilities)
+            if self._tx.dialect == "postgresql"
+            else func.json_array_length(tasks.c.required_capabilities)
+        )
+        return length > 0
 
     def _depends_on(self, task_id: str) -> ColumnElement[bool]:
         if self._tx.dialect == "postgresql":
