@@ -194,7 +194,8 @@ class AgentLoop:
                     "offline": s.client.offline,
                     "tokens_in": usage.input_tokens,
                     "tokens_out": usage.output_tokens,
-                    "cost_usd": 0.0,
+                    # The offline model is free; prices of real models come with the router.
+                    "cost_usd": 0.0 if s.client.offline else None,
                     "duration_ms": duration_ms,
                     "tool_calls": len(response.tool_calls),
                     "text": text[:_TEXT_EVENT_CHARS],
