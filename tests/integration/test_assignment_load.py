@@ -73,7 +73,6 @@ async def test_hundred_tasks_on_three_developers_with_two_replicas(tmp_path: Pat
         assert counts[strong.id] >= counts[medium.id] >= counts[fresh.id] > 0, counts
         for agent_id in counts:
             assert (await c.registry.get(WS, agent_id)).running == 0
-        print("span", max(r.finished_at for r in runs) - min(r.created_at for r in runs))
         assert max(r.finished_at - r.started_at for r in runs) < timedelta(seconds=30)
     finally:
         await c.stop()
