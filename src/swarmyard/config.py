@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     # (demos and crash-recovery tests want runs that take a while).
     offline_delay_ms: int = Field(default=0, ge=0, le=600_000)
 
+    # Signs access tokens; every process of a cluster needs the same value.
+    # Empty: a key generated once into <data_dir>/secret.key (mode 0600).
+    secret_key: str = ""
+
+    # Browser origins allowed to call the API (CORS); empty: CORS off.
+    cors_origins: list[str] = Field(default_factory=list)
+    # Requests per minute per client address and per API key or user.
+    rate_limit_per_ip: str = "300/minute"
+    rate_limit_per_principal: str = "600/minute"
+    rate_limit_auth_per_ip: str = "10/minute"
+    rate_limits_enabled: bool = True
+    # Behind a reverse proxy: take the client address from X-Forwarded-For.
+    trust_forwarded: bool = False
+
     worker_concurrency: int = Field(default=200, ge=1, le=100_000)
     lease_seconds: float = Field(default=30.0, gt=0)
     run_max_seconds: float = Field(default=1800.0, gt=0)

@@ -24,15 +24,20 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .domain import (
     Agent,
     AgentManifest,
+    ApiKey,
+    AuditEntry,
     Execution,
     LearningProfile,
+    Membership,
     Project,
+    RefreshToken,
     Run,
     RunEvent,
     RunStatus,
     Schedule,
     Task,
     TaskStatus,
+    User,
     Workspace,
 )
 
@@ -41,6 +46,9 @@ if TYPE_CHECKING:  # pydantic-ai is heavy; only the worker imports it at run tim
 
 __all__ = [
     "AgentRepo",
+    "ApiKeyRepo",
+    "AuditFilter",
+    "AuditRepo",
     "Bus",
     "BusClosed",
     "BusMessage",
@@ -48,26 +56,33 @@ __all__ = [
     "EventRepo",
     "IdempotencyRepo",
     "IdempotentResponse",
+    "IdentityUnitOfWork",
+    "InvalidToken",
     "LearningRepo",
     "ManifestRepo",
+    "MembershipRepo",
     "ModelCall",
     "ModelClient",
     "ModelSelector",
     "OutboxMessage",
     "OutboxRepo",
     "Page",
+    "PasswordHasher",
     "ProjectRepo",
+    "RefreshTokenRepo",
     "RunRepo",
     "ScheduleRepo",
     "Store",
     "Subscription",
     "TaskFilter",
     "TaskRepo",
+    "TokenSigner",
     "Tool",
     "ToolContext",
     "ToolError",
     "ToolSpec",
     "UnitOfWork",
+    "UserRepo",
     "WorkItem",
 ]
 
@@ -318,6 +333,49 @@ class OutboxRepo(Protocol):
     async def add(self, message: OutboxMessage) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    actor: str | None = None
+    action: str | None = None  # exact, or a prefix ending in "." ("task.")
+    since: datetime | None = None
+
+
+class MembershipRepo(Protocol):
+    async def add(self, membership: Membership) -> None:
+        """Raises Conflict if the user is already a member."""
+        ...
+
+    async def get(self, user_id: str) -> Membership:
+        """Raises NotFound."""
+        ...
+
+    async def list(self) -> builtins.list[Membership]: ...
+    async def update(self, membership: Membership) -> None: ...
+    async def delete(self, user_id: str) -> None: ...
+
+
+class ApiKeyRepo(Protocol):
+    async def add(self, key: ApiKey) -> None: ...
+    async def get(self, key_id: str) -> ApiKey:
+        """Raises NotFound."""
+        ...
+
+    async def list(self) -> builtins.list[ApiKey]:
+        """Newest first, revoked ones included."""
+        ...
+
+    async def update(self, key: ApiKey) -> None: ...
+
+
+class AuditRepo(Protocol):
+    async def add(self, entry: AuditEntry) -> None: ...
+    async def list(
+        self, flt: AuditFilter = AuditFilter(), page: Page = Page()
+    ) -> builtins.list[AuditEntry]:
+        """Newest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction in one workspace. Leaving the context without
     `commit()` rolls back."""
@@ -333,7 +391,58 @@ class UnitOfWork(Protocol):
     schedules: ScheduleRepo
     idempotency: IdempotencyRepo
     outbox: OutboxRepo
+    members: MembershipRepo
+    api_keys: ApiKeyRepo
+    audit: AuditRepo
 
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+class UserRepo(Protocol):
+    async def add(self, user: User) -> None:
+        """Raises Conflict if the e-mail address is taken."""
+        ...
+
+    async def get(self, user_id: str) -> User:
+        """Raises NotFound."""
+        ...
+
+    async def by_email(self, email: str) -> User | None:
+        """Case-insensitive."""
+        ...
+
+    async def list(self, page: Page = Page()) -> builtins.list[User]: ...
+    async def update(self, user: User) -> None: ...
+
+
+class RefreshTokenRepo(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+    async def get(self, token_id: str) -> RefreshToken | None: ...
+    async def update(self, token: RefreshToken) -> None: ...
+    async def revoke_family(self, family_id: str, at: datetime) -> int:
+        """Revoke every unrevoked token of the family; returns how many."""
+        ...
+
+
+class IdentityUnitOfWork(Protocol):
+    """One transaction over identities, which live above workspaces.
+
+    Signing in and checking a credential happen before the caller's
+    workspace is known, so this unit of work is not bound to one: it finds
+    users by e-mail, API keys by id (each key names its own workspace) and
+    a user's memberships. Everything else stays in the scoped `UnitOfWork`.
+    """
+
+    users: UserRepo
+    refresh_tokens: RefreshTokenRepo
+
+    async def api_key(self, key_id: str) -> ApiKey | None: ...
+    async def touch_api_key(self, key_id: str, at: datetime) -> None:
+        """Record a use (last_used_at)."""
+        ...
+
+    async def memberships_of(self, user_id: str) -> builtins.list[Membership]: ...
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
 
@@ -344,6 +453,7 @@ class Store(Protocol):
         ...
 
     def unit_of_work(self, workspace_id: str) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    def identity(self) -> AbstractAsyncContextManager[IdentityUnitOfWork]: ...
     async def add_workspace(self, workspace: Workspace) -> None:
         """Raises Conflict if it exists."""
         ...
@@ -359,6 +469,30 @@ class Store(Protocol):
 
     async def outbox_done(self, ids: Sequence[str]) -> None: ...
     async def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- security
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool:
+        """False for a wrong password (never raises for one)."""
+        ...
+
+
+class InvalidToken(Exception):
+    """A token is malformed, tampered with, expired or not meant for us."""
+
+
+class TokenSigner(Protocol):
+    """Signs and checks access tokens (JWT with a pinned algorithm, audience
+    and issuer)."""
+
+    def sign(self, claims: dict[str, Any], ttl_seconds: int) -> str: ...
+    def verify(self, token: str) -> dict[str, Any]:
+        """The claims; raises InvalidToken."""
+        ...
 
 
 # --------------------------------------------------------------------------- bus

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from swarmyard.domain import Workspace
+from swarmyard.domain import Principal, Role, Workspace
 from swarmyard.runtime.wiring import Container
 
 
@@ -62,10 +62,12 @@ async def test_run_stream_replays_and_resumes_after_last_event_id(api: httpx.Asy
 
 async def test_another_workspace_sees_nothing(api: httpx.AsyncClient, platform: Container) -> None:
     await platform.store.add_workspace(Workspace("other", "Other", platform.deps.clock.now()))
+    system = Principal("system", "test", "other", Role.OWNER)
+    _, other_key = await platform.identity.create_key(system, name="other", role="owner")
     task = (
         await api.post("/tasks", json={"title": "secret", "type": "docs", "status": "backlog"})
     ).json()
-    other = {"X-Swarmyard-Workspace": "other"}
+    other = {"Authorization": f"Bearer {other_key}"}
     missing = await api.get("/tasks/task_doesnotexist", headers=other)
     foreign = await api.get(f"/tasks/{task['id']}", headers=other)
     assert foreign.status_code == missing.status_code == 404
@@ -75,4 +77,7 @@ async def test_another_workspace_sees_nothing(api: httpx.AsyncClient, platform: 
         await api.patch(f"/tasks/{task['id']}", json={"status": "todo"}, headers=other)
     ).status_code == 404
     assert (await api.get(f"/tasks/{task['id']}/stream", headers=other)).status_code == 404
+    # a key of the default workspace cannot step into the other one
+    wrong = await api.get("/tasks", headers={"X-Swarmyard-Workspace": "other"})
+    assert wrong.status_code == 404
     assert (await api.get(f"/tasks/{task['id']}")).json()["status"] == "backlog"

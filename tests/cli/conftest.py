@@ -4,7 +4,10 @@
 CLI relies on (paths, bodies, error shape, Server-Sent Events). It runs
 under uvicorn on a free loopback port in a background thread, so the CLI
 is exercised over real HTTP. Every request is recorded with its headers,
-which is how tests check idempotency keys and the workspace header.
+which is how tests check idempotency keys, the workspace header and the
+credential. Like the real server it refuses requests without a bearer it
+knows (see `fake_auth`); the `cli` fixture gives the command the owner key
+through a credentials file, as the server writes it on its first start.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import fake_auth
 import httpx
 import pytest
 import uvicorn
+from fake_auth import FakeIdentity, write_credentials
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -87,6 +93,7 @@ class FakeApi:
 
     def reset(self) -> None:
         self.requests: list[Recorded] = []
+        self.identity = FakeIdentity()
         self.agents: dict[str, Json] = {}
         self.projects: dict[str, Json] = {}
         self.tasks: dict[str, Json] = {}
@@ -533,11 +540,13 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (f"{V1}/board", board, ["GET"]),
     (f"{V1}/schedules", schedules, ["GET", "POST"]),
     (f"{V1}/schedules/{{ident}}", schedule, ["GET", "DELETE"]),
+    *fake_auth.ROUTES,
 ]
 
 
 def build_app(api: FakeApi) -> Starlette:
-    """The routes above, each recording its request before answering."""
+    """The routes above, each recording its request, then checking its
+    credential, before answering."""
 
     def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def answer(request: Request) -> Response:
@@ -549,6 +558,9 @@ def build_app(api: FakeApi) -> Starlette:
                     request.method, request.url.path, dict(request.query_params), headers, body
                 )
             )
+            refusal = api.identity.gate(request)
+            if refusal is not None:
+                return refusal
             return await handler(api, request, body)
 
         return answer
@@ -637,6 +649,8 @@ def fake(fake_server: ServerHandle) -> FakeApi:
 CLEAN_ENV: dict[str, str | None] = {
     "SWARMYARD_URL": None,
     "SWARMYARD_WORKSPACE": None,
+    "SWARMYARD_API_KEY": None,
+    "SWARMYARD_DATA_DIR": None,
     "SWARMYARD_DEBUG": None,
     "TTY_COMPATIBLE": None,
     "FORCE_COLOR": None,
@@ -649,17 +663,27 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def cli(fake: FakeApi) -> Invoke:
+def data_dir(fake: FakeApi, tmp_path: Path) -> Path:
+    """The CLI's data directory, holding the fake server's owner key."""
+    path = tmp_path / "data"
+    write_credentials(path, url=fake.url)
+    return path
+
+
+@pytest.fixture
+def cli(fake: FakeApi, data_dir: Path) -> Invoke:
     """Run ``swarmyard --url <fake> ARGS...`` (``url=None``: no ``--url``), with
-    `env` on top of an environment cleared of the person's own settings."""
+    `env` on top of an environment cleared of the person's own settings and
+    pointing at `data_dir`."""
 
     def invoke(
         *args: str,
         input: str | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
         url: str | None = fake.url,
     ) -> Result:
         head = ["--url", url] if url else []
-        return CliRunner().invoke(cli_app, [*head, *args], input=input, env=CLEAN_ENV | (env or {}))
+        environment = CLEAN_ENV | {"SWARMYARD_DATA_DIR": str(data_dir)} | (env or {})
+        return CliRunner().invoke(cli_app, [*head, *args], input=input, env=environment)
 
     return invoke

@@ -98,11 +98,11 @@ def test_wait_on_a_terminal_draws_the_tree_live(fake: FakeApi, cli: Invoke) -> N
     assert "task tsk-1 done" in out
 
 
-def test_wait_in_a_real_pipe(fake: FakeApi) -> None:
+def test_wait_in_a_real_pipe(fake: FakeApi, data_dir: Path) -> None:
     src = str(Path(swarmyard.__file__).resolve().parents[1])
-    env = os.environ | {"PYTHONPATH": src}
-    env.pop("TTY_COMPATIBLE", None)
-    env.pop("FORCE_COLOR", None)
+    env = os.environ | {"PYTHONPATH": src, "SWARMYARD_DATA_DIR": str(data_dir)}
+    for name in ("TTY_COMPATIBLE", "FORCE_COLOR", "SWARMYARD_API_KEY"):
+        env.pop(name, None)
     done = subprocess.run(
         [
             sys.executable,

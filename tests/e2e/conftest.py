@@ -89,13 +89,26 @@ class Server:
     def log(self) -> str:
         return (self.data_dir / "server.log").read_text(errors="replace")[-5000:]
 
+    def api_key(self) -> str:
+        key: str = json.loads((self.data_dir / "credentials.json").read_text())["api_key"]
+        return key
+
+    def stream(self, path: str, timeout: float = 60) -> Any:
+        """An authenticated SSE request (a context manager like httpx.stream)."""
+        return httpx.stream(
+            "GET",
+            f"{self.url}/api/v1{path}",
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {self.api_key()}"},
+        )
+
     def cli(
         self, *args: str, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [sys.executable, "-m", "swarmyard.cli", "--url", self.url, *args],
             check=False,
-            env=clean_env(),
+            env=clean_env(SWARMYARD_DATA_DIR=str(self.data_dir)),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -108,7 +121,8 @@ class Server:
         return json.loads(self.cli("--json", *args).stdout)
 
     def api(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        return httpx.request(method, f"{self.url}/api/v1{path}", timeout=30, **kw)
+        headers = {"Authorization": f"Bearer {self.api_key()}", **kw.pop("headers", {})}
+        return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kw)
 
 
 @pytest.fixture(name="clean_env")

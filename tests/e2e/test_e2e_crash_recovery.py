@@ -6,7 +6,6 @@ import json
 from collections import Counter
 from typing import Any
 
-import httpx
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 def first_run_of(server: Any, task_id: str) -> str:
     """Follow the task's stream until its first run reports an event."""
-    with httpx.stream("GET", f"{server.url}/api/v1/tasks/{task_id}/stream", timeout=60) as r:
+    with server.stream(f"/tasks/{task_id}/stream", timeout=60) as r:
         for line in r.iter_lines():
             if line.startswith("data: ") and '"run_id"' in line:
                 return str(json.loads(line[6:])["run_id"])
@@ -24,7 +23,7 @@ def first_run_of(server: Any, task_id: str) -> str:
 def wait_for_step(server: Any, run_id: str, min_tool_results: int) -> None:
     """Follow the run's SSE stream until enough tool results are stored."""
     seen = 0
-    with httpx.stream("GET", f"{server.url}/api/v1/runs/{run_id}/stream", timeout=60) as r:
+    with server.stream(f"/runs/{run_id}/stream", timeout=60) as r:
         for line in r.iter_lines():
             if line.startswith("event: tool_result"):
                 seen += 1
@@ -47,7 +46,7 @@ def test_sigkill_mid_run_resumes_once_without_duplicated_events(server_factory: 
     server.kill()
 
     server.start()
-    with httpx.stream("GET", f"{server.url}/api/v1/tasks/{task['id']}/stream", timeout=90) as r:
+    with server.stream(f"/tasks/{task['id']}/stream", timeout=90) as r:
         for line in r.iter_lines():
             if line.startswith("event: end"):
                 break
@@ -97,7 +96,7 @@ def test_sigterm_hands_runs_back_so_a_restart_resumes_at_once(server_factory: An
     wait_for_step(server, run_id, min_tool_results=1)
     server.stop()  # SIGTERM: graceful
     server.start()
-    with httpx.stream("GET", f"{server.url}/api/v1/tasks/{task['id']}/stream", timeout=60) as r:
+    with server.stream(f"/tasks/{task['id']}/stream", timeout=60) as r:
         for line in r.iter_lines():
             if line.startswith("event: end"):
                 break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -35,9 +36,18 @@ def test_serve_with_no_settings(tmp_path: Path, clean_env: Any) -> None:
                 assert time.monotonic() < deadline, "server did not come up"
                 time.sleep(0.1)
         assert health == {"status": "ok", "version": health["version"], "mode": "embedded"}
-        assert (tmp_path / ".swarmyard" / "swarmyard.db").exists()
-        catalog = httpx.get("http://127.0.0.1:8420/api/v1/catalog").json()["items"]
-        assert len(catalog) == 13
+        data_dir = tmp_path / ".swarmyard"
+        assert (data_dir / "swarmyard.db").exists()
+        creds_file = data_dir / "credentials.json"
+        assert creds_file.stat().st_mode & 0o777 == 0o600
+        creds = json.loads(creds_file.read_text())
+        assert (creds["workspace"], creds["role"]) == ("default", "owner")
+        assert httpx.get("http://127.0.0.1:8420/api/v1/catalog").status_code == 401
+        catalog = httpx.get(
+            "http://127.0.0.1:8420/api/v1/catalog",
+            headers={"Authorization": f"Bearer {creds['api_key']}"},
+        ).json()
+        assert len(catalog["items"]) == 13
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
@@ -45,3 +55,4 @@ def test_serve_with_no_settings(tmp_path: Path, clean_env: Any) -> None:
     assert proc.returncode in (0, -signal.SIGTERM), err.decode()
     assert b"Traceback" not in err
     assert b"Running upgrade" not in err
+    assert creds["api_key"].encode() in err  # printed once, on the first start

@@ -8,14 +8,45 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from .. import __version__
+from ..config import Settings
 from ..runtime.wiring import Container
 from .errors import install_error_handlers
+from .hardening import HardeningConfig, RateLimitConfig, install_hardening
 from .limits import BodySizeLimit
-from .routes import agents, catalog, health, projects, runs, schedules, streams, tasks
+from .routes import (
+    agents,
+    api_keys,
+    audit,
+    auth,
+    catalog,
+    health,
+    live,
+    projects,
+    runs,
+    schedules,
+    streams,
+    tasks,
+    workspaces,
+)
 
 __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v1"
+
+
+def hardening_config(settings: Settings) -> HardeningConfig:
+    return HardeningConfig(
+        rate_limits=RateLimitConfig(
+            enabled=settings.rate_limits_enabled,
+            per_ip=settings.rate_limit_per_ip,
+            per_principal=settings.rate_limit_per_principal,
+            auth_per_ip=settings.rate_limit_auth_per_ip,
+            # /auth/me is read often by the UI; only sign-in and refresh get the strict bucket.
+            auth_prefixes=("/api/v1/auth/token", "/api/v1/auth/refresh"),
+            trust_forwarded=settings.trust_forwarded,
+        ),
+        cors_origins=list(settings.cors_origins),
+    )
 
 
 def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -42,7 +73,22 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=1_000_000)
-    for module in (catalog, agents, projects, tasks, runs, schedules, streams):
+    # After the body limit, so the limiter refuses before a body is read.
+    install_hardening(app, hardening_config(container.settings))
+    for module in (
+        auth,
+        workspaces,
+        api_keys,
+        audit,
+        catalog,
+        agents,
+        projects,
+        tasks,
+        runs,
+        schedules,
+        streams,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    app.include_router(live.router)
     return app

@@ -1,23 +1,29 @@
-"""Per-request context: the container and the caller's workspace.
+"""Per-request context: the container, and the authenticated, authorized caller.
 
-Until sign-in arrives, the workspace comes from the `X-Swarmyard-Workspace`
-header (default `default`); an unknown workspace answers 404 like any other
-unknown object.
+Every route names the action it performs (`acting("task.create")`); the
+dependency authenticates the bearer credential, resolves the workspace the
+caller acts in, and asks `authz.authorize` — once, here, not in each route.
+Handlers get a `Principal` and use its `workspace_id`; the data layer scopes
+every query by it, so another workspace's object is simply not found.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
-from ..domain import DEFAULT_WORKSPACE, NotFound
+from ..authz import authorize
+from ..domain import DomainError, Principal
 from ..runtime.wiring import Container
+from ..services.auth import NotAuthenticated
 
-__all__ = ["ContainerDep", "WorkspaceDep", "get_container", "get_workspace"]
+__all__ = ["ContainerDep", "Forbidden", "acting", "authenticated", "ensure", "get_container"]
 
-_WS = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
 
 
 def get_container(request: Request) -> Container:
@@ -28,15 +34,44 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-async def get_workspace(
+async def authenticated(
+    request: Request,
     container: ContainerDep,
+    authorization: Annotated[str | None, Header()] = None,
     x_swarmyard_workspace: Annotated[str | None, Header()] = None,
-) -> str:
-    ws = x_swarmyard_workspace or DEFAULT_WORKSPACE
-    if not _WS.match(ws):
-        raise NotFound("workspace", ws)
-    await container.store.get_workspace(ws)
-    return ws
+) -> Principal:
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    scheme, _, credential = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise NotAuthenticated(
+            "send 'Authorization: Bearer <access token or API key>' "
+            "(sign in at POST /api/v1/auth/token)"
+        )
+    principal = await container.auth.authenticate(credential.strip(), x_swarmyard_workspace)
+    limits = getattr(request.app.state, "limits", None)
+    if limits is not None:
+        limits.check_principal(principal.actor)
+    request.state.principal = principal
+    return principal
 
 
-WorkspaceDep = Annotated[str, Depends(get_workspace)]
+def ensure(principal: Principal, action: str) -> None:
+    """Refuse (403) unless the principal's role allows `action` in its workspace."""
+    decision = authorize(principal, action)
+    if not decision.allowed:
+        raise Forbidden(
+            f"your role ({principal.role.value}) may not {action}",
+            details={"action": action, "role": principal.role.value, "reason": decision.reason},
+        )
+
+
+def acting(action: str) -> Any:
+    """Dependency: the caller, authenticated and allowed to perform `action`."""
+
+    async def dependency(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        ensure(principal, action)
+        return principal
+
+    return Depends(dependency)

@@ -33,7 +33,10 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+    headers = {"WWW-Authenticate": 'Bearer realm="swarmyard"'} if exc.status == 401 else None
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers
+    )
 
 
 async def _validation(_: Request, exc: Exception) -> JSONResponse:

@@ -8,10 +8,39 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from ..domain import DomainError, Principal
 from ..runtime.wiring import Container
+from ..services.audit import record_audit
 from ..services.idempotency import IdempotencyGuard, request_hash
 
 __all__ = ["MAX_LIMIT", "idempotent", "json_response", "page_of"]
+
+
+async def _audit(
+    request: Request,
+    c: Container,
+    workspace_id: str,
+    action: str,
+    *,
+    ident: str | None,
+    result: str,
+) -> None:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    kind = action.split(".", 1)[0]
+    resource = f"{kind}:{ident}" if ident else request.url.path
+    async with c.store.unit_of_work(workspace_id) as uow:
+        await record_audit(
+            uow,
+            c.deps.clock,
+            c.deps.ids,
+            actor=principal.actor if principal else "anonymous",
+            action=action,
+            resource=resource,
+            result=result,
+            ip=request.client.host if request.client else None,
+        )
+        await uow.commit()
+
 
 MAX_LIMIT = 500
 
@@ -36,11 +65,32 @@ async def idempotent(
     container: Container,
     workspace_id: str,
     produce: Callable[[], Awaitable[tuple[int, Any]]],
+    *,
+    audit: str | None = None,
 ) -> Response:
-    """Run a mutation once per `Idempotency-Key` (when the client sends one)."""
+    """Run a mutation once per `Idempotency-Key` (when the client sends one).
+
+    `audit` names the action to record in the audit log with its outcome;
+    the resource is the created object's id, or else the request's path.
+    """
 
     async def encoded() -> tuple[int, bytes]:
-        status, body = await produce()
+        try:
+            status, body = await produce()
+        except DomainError as exc:
+            if audit:
+                await _audit(
+                    request,
+                    container,
+                    workspace_id,
+                    audit,
+                    ident=None,
+                    result=f"failed: {exc.code}",
+                )
+            raise
+        if audit:
+            ident = body.get("id") if isinstance(body, dict) else None
+            await _audit(request, container, workspace_id, audit, ident=ident, result="ok")
         return status, _dump(body) if body is not None else b""
 
     key = request.headers.get("idempotency-key")

@@ -11,11 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AgentCreate",
     "AgentPatch",
+    "ApiKeyCreate",
+    "MemberAdd",
+    "MemberPatch",
     "ProjectCreate",
     "ProjectPatch",
+    "RefreshRequest",
     "ScheduleCreate",
     "TaskCreate",
     "TaskPatch",
+    "TokenRequest",
+    "WorkspaceCreate",
 ]
 
 
@@ -76,3 +82,36 @@ class ScheduleCreate(_Body):
     task: dict[str, Any]
     missed: str = "skip"
     enabled: bool = True
+
+
+class TokenRequest(_Body):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+    workspace: str | None = Field(default=None, max_length=64)
+
+
+class RefreshRequest(_Body):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class WorkspaceCreate(_Body):
+    id: str = Field(min_length=2, max_length=63)
+    name: str = Field(default="", max_length=200)
+
+
+class MemberAdd(_Body):
+    email: str = Field(min_length=3, max_length=320)
+    role: str = "member"
+    name: str = Field(default="", max_length=200)
+    # Given: create the user if nobody has this address yet (direct add by an admin).
+    password: str | None = Field(default=None, max_length=1024)
+
+
+class MemberPatch(_Body):
+    role: str
+
+
+class ApiKeyCreate(_Body):
+    name: str = Field(min_length=1, max_length=100)
+    role: str = "member"
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)

@@ -3,8 +3,10 @@
 Commands raise these instead of printing and exiting themselves, so one
 place (the root command group) decides the wording and the exit code:
 1 for an error answered by the server, 2 for a usage mistake, 3 when no
-server answers. Nothing here imports an HTTP library: the module is loaded
-on every start.
+server answers. A refused credential (401) and a refused action (403) get
+their own classes, so the person is told how to sign in or which role is
+missing. Nothing here imports an HTTP library: the module is loaded on
+every start.
 """
 
 from __future__ import annotations
@@ -17,16 +19,23 @@ __all__ = [
     "EXIT_API",
     "EXIT_NO_SERVER",
     "EXIT_USAGE",
+    "SIGN_IN_HINT",
     "ApiError",
     "CliError",
     "NoServer",
+    "NotAllowed",
+    "NotSignedIn",
     "ServerGone",
+    "SessionExpired",
+    "api_error",
     "describe_details",
 ]
 
 EXIT_API = 1
 EXIT_USAGE = 2
 EXIT_NO_SERVER = 3
+
+SIGN_IN_HINT = "run swarmyard login, or pass --api-key"
 
 
 class CliError(Exception):
@@ -76,6 +85,42 @@ class ApiError(CliError):
         self.status = status
         self.code = code
         self.details = details
+
+
+class NotSignedIn(ApiError):
+    """401: no credential was sent, or the server does not accept it."""
+
+    def __init__(self, code: str, message: str, details: Any = None):
+        super().__init__(401, code, message, details)
+        self.hints.append(SIGN_IN_HINT)
+
+
+class NotAllowed(ApiError):
+    """403: the credential is good but its role may not do this. The server's
+    message names the role and the action, so those details are not repeated."""
+
+    def __init__(self, code: str, message: str, details: Any = None):
+        shown = details
+        if isinstance(details, Mapping):
+            shown = {k: v for k, v in details.items() if k not in ("role", "action")}
+        super().__init__(403, code, message, shown)
+        self.details = details
+
+
+class SessionExpired(CliError):
+    """The signed-in session could not be renewed; only a new sign-in helps."""
+
+    def __init__(self) -> None:
+        super().__init__("your session expired: run `swarmyard login`")
+
+
+def api_error(status: int, code: str, message: str, details: Any = None) -> ApiError:
+    """The error for an answer with `status`, of the class that explains it best."""
+    if status == 401:
+        return NotSignedIn(code, message, details)
+    if status == 403:
+        return NotAllowed(code, message, details)
+    return ApiError(status, code, message, details)
 
 
 def describe_details(details: Any) -> list[str]:

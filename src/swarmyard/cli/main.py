@@ -1,28 +1,46 @@
 """The ``swarmyard`` command: global options, the command groups, error reporting.
 
-Every command but ``serve`` is a thin HTTP client of a running server.
-Failures end here, in `RootGroup.invoke`: a `CliError` becomes its message
-on stderr and its exit code (1 the server refused, 2 usage, 3 no server),
-never a traceback. Importing this module must stay cheap: no web framework,
+Every command but ``serve`` is a thin HTTP client of a running server,
+and every one but ``status`` and ``login`` proves who is asking (see
+`credentials` for where the credential comes from). Failures end here,
+in `RootGroup.invoke`: a `CliError` becomes its message on stderr and its
+exit code (1 the server refused, 2 usage, 3 no server), never a
+traceback. Importing this module must stay cheap: no web framework,
 database, model SDK, httpx or Rich (a test checks).
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from .. import __version__
-from . import agents, board, catalog, projects, runs, schedules, serve, status, tasks
+from . import (
+    agents,
+    apikeys,
+    audit,
+    board,
+    catalog,
+    login,
+    projects,
+    runs,
+    schedules,
+    serve,
+    status,
+    tasks,
+    users,
+    workspaces,
+)
 from .context import CliState
+from .credentials import DEFAULT_URL
 from .errors import EXIT_API, EXIT_USAGE, CliError
+from .store import default_data_dir
 
 __all__ = ["DEFAULT_URL", "app", "run"]
-
-DEFAULT_URL = "http://127.0.0.1:8420"
 
 
 class RootGroup(TyperGroup):
@@ -74,8 +92,15 @@ app.add_typer(projects.app, name="project")
 app.add_typer(tasks.app, name="task")
 app.add_typer(runs.app, name="run")
 app.add_typer(schedules.app, name="schedule")
+app.add_typer(users.app, name="user")
+app.add_typer(apikeys.app, name="apikey")
+app.add_typer(workspaces.app, name="workspace")
 app.command("board")(board.board)
+app.command("audit")(audit.audit)
 app.command("status")(status.status)
+app.command("login")(login.login)
+app.command("logout")(login.logout)
+app.command("whoami")(login.whoami)
 app.command("serve")(serve.serve)
 
 
@@ -85,8 +110,8 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _check_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")):
+def _check_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
         raise typer.BadParameter(f"{value!r} is not an http:// or https:// address")
     return value
 
@@ -94,18 +119,44 @@ def _check_url(value: str) -> str:
 @app.callback()
 def main(
     ctx: typer.Context,
+    *,
     url: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--url", envvar="SWARMYARD_URL", callback=_check_url, help="Address of the server."
+            "--url",
+            envvar="SWARMYARD_URL",
+            callback=_check_url,
+            help=f"Address of the server (default: the stored session's, else {DEFAULT_URL}).",
         ),
-    ] = DEFAULT_URL,
+    ] = None,
     workspace: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--workspace", "-w", envvar="SWARMYARD_WORKSPACE", help="Workspace to act in."
+            "--workspace",
+            "-w",
+            envvar="SWARMYARD_WORKSPACE",
+            help="Workspace to act in (default: the stored session's, else 'default').",
         ),
-    ] = "default",
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            envvar="SWARMYARD_API_KEY",
+            help="API key to act with (default: the session of `swarmyard login`, "
+            "else the key in <data-dir>/credentials.json).",
+            show_default=False,
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            envvar="SWARMYARD_DATA_DIR",
+            file_okay=False,
+            help="Where session.json and credentials.json live (default: ~/.swarmyard).",
+        ),
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the server's JSON instead of tables.")
     ] = False,
@@ -114,9 +165,20 @@ def main(
         typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    if not workspace.strip():
+    if workspace is not None and not workspace.strip():
         raise CliError("the workspace name is empty", exit_code=EXIT_USAGE)
-    state = CliState(url=url, workspace=workspace, json_output=json_output)
+    if api_key is not None and not api_key.strip():
+        raise CliError("the API key is empty", exit_code=EXIT_USAGE)
+    source = ctx.get_parameter_source("api_key")
+    from_env = source is not None and source.name == "ENVIRONMENT"
+    state = CliState(
+        url=url,
+        workspace=workspace,
+        api_key=api_key.strip() if api_key else None,
+        data_dir=data_dir or default_data_dir(),
+        json_output=json_output,
+        api_key_source="SWARMYARD_API_KEY" if from_env else "--api-key",
+    )
     ctx.obj = state
     ctx.call_on_close(state.close)
 

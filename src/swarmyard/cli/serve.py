@@ -2,7 +2,9 @@
 
 The one command that is not an HTTP client. Its options become
 ``SWARMYARD_*`` environment variables before the settings are read, so the
-settings, and any process the server starts, see the same values. The
+settings, and any process the server starts, see the same values; the
+root's ``--data-dir`` counts when ``serve`` is not given its own, so the
+server writes its key file where the other commands look for it. The
 server runtime (web framework, database, models) is imported only here.
 """
 
@@ -27,6 +29,7 @@ RUNTIME_MODULE = "swarmyard.runtime.server"
 
 
 def serve(
+    ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default 8420).")] = None,
     data_dir: Annotated[
@@ -34,6 +37,7 @@ def serve(
     ] = None,
 ) -> None:
     """Run API, board, orchestrator, workers and scheduler in one process."""
+    data_dir = data_dir or ctx.find_root().params.get("data_dir")
     overrides = {"SWARMYARD_HOST": host, "SWARMYARD_PORT": port, "SWARMYARD_DATA_DIR": data_dir}
     for name, value in overrides.items():
         if value is not None:

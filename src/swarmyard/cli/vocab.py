@@ -15,6 +15,7 @@ __all__ = [
     "ComplexityName",
     "MissedPolicy",
     "PriorityName",
+    "RoleName",
     "TaskStatusName",
 ]
 
@@ -24,6 +25,8 @@ TaskStatusName = Literal[
 PriorityName = Literal["low", "normal", "high", "urgent"]
 ComplexityName = Literal["low", "medium", "high", "critical"]
 MissedPolicy = Literal["skip", "once"]
+# Workspace roles, from most to least powerful.
+RoleName = Literal["owner", "admin", "member", "viewer"]
 
 # The board's five main columns, shown side by side, and the others listed below.
 BOARD_MAIN: tuple[TaskStatusName, ...] = ("backlog", "todo", "in_progress", "review", "done")

@@ -15,6 +15,7 @@ from .errors import (
     StaleAttempt,
     ValidationFailed,
 )
+from .identity import ApiKey, AuditEntry, Membership, Principal, RefreshToken, Role, User
 from .learning import ALL_TYPES, Execution, LearningProfile, compute_profile, recency_weight
 from .manifest import (
     AgentManifest,
@@ -44,6 +45,8 @@ __all__ = [
     "AgentHealth",
     "AgentManifest",
     "AgentStatus",
+    "ApiKey",
+    "AuditEntry",
     "Candidate",
     "Capability",
     "Clock",
@@ -58,13 +61,17 @@ __all__ = [
     "IdSource",
     "IllegalTransition",
     "LearningProfile",
+    "Membership",
     "MissedTicks",
     "ModelPreference",
     "ModelTier",
     "NotFound",
+    "Principal",
     "Priority",
     "Problem",
     "Project",
+    "RefreshToken",
+    "Role",
     "Run",
     "RunEvent",
     "RunStatus",
@@ -76,6 +83,7 @@ __all__ = [
     "Task",
     "TaskStatus",
     "UlidIds",
+    "User",
     "ValidationFailed",
     "Workspace",
     "choose",

@@ -14,14 +14,17 @@ import structlog
 
 from ..adapters.bus import create_bus
 from ..adapters.llm.selector import DefaultModelSelector
+from ..adapters.security import Argon2Hasher, JwtSigner, load_or_create_secret
 from ..adapters.store import create_store
 from ..adapters.tools import builtin_tools
 from ..config import Settings
 from ..domain import DEFAULT_WORKSPACE, Clock, Conflict, IdSource, SystemClock, UlidIds, Workspace
 from ..ports import Bus, ModelSelector, Store
+from ..services.auth import AuthService
 from ..services.catalog import CatalogService
 from ..services.delegation import Delegator
 from ..services.deps import Deps
+from ..services.identity import IdentityService
 from ..services.lifecycle import Lifecycle
 from ..services.orchestrator import Orchestrator
 from ..services.projects import ProjectService
@@ -30,6 +33,7 @@ from ..services.runs import RunService
 from ..services.schedules import ScheduleService
 from ..services.tasks import TaskService
 from .agent_loop import AgentLoop
+from .credentials import write_credentials
 from .delegation_wait import SubtaskWaiter
 from .loops import orchestrator_loop, periodic, scheduler_jobs
 from .recovery import Recovery
@@ -57,6 +61,8 @@ class Container:
     recovery: Recovery
     worker: Worker
     models: ModelSelector
+    auth: AuthService
+    identity: IdentityService
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -70,6 +76,9 @@ class Container:
     async def start(self, *, control_plane: bool = True, workers: bool = True) -> None:
         await self.store.migrate()
         await ensure_default_workspace(self.store, self.deps.clock)
+        first_key = await self.identity.bootstrap_owner_key()
+        if first_key is not None:
+            write_credentials(self.settings, first_key[0], first_key[1])
         self._spawn("relay", self.relay.run())
         await self.relay.sweep(everything=True)
         if workers:
@@ -93,6 +102,10 @@ class Container:
                 lease_seconds=self.settings.lease_seconds,
             ):
                 self._spawn(name, periodic(name, every, job))
+
+    async def announce_revocation(self, workspace_id: str, key_id: str) -> None:
+        """Tell every process that a key is gone, so streams opened with it close."""
+        await self.bus.publish(f"swarmyard.{workspace_id}.auth.revoked", key_id.encode())
 
     def _spawn(self, name: str, coro: object) -> None:
         self._background.append(asyncio.create_task(coro, name=name))  # type: ignore[arg-type]
@@ -146,6 +159,8 @@ def build(
     )
     owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new('w')[-6:]}"
     worker = Worker(bus, lifecycle, loop, owner=owner, concurrency=settings.worker_concurrency)
+    hasher = Argon2Hasher()
+    signer = JwtSigner(load_or_create_secret(settings.secret_key, settings.data_dir / "secret.key"))
     return Container(
         settings=settings,
         deps=deps,
@@ -161,4 +176,6 @@ def build(
         recovery=Recovery(deps, lifecycle),
         worker=worker,
         models=models,
+        auth=AuthService(deps, hasher, signer),
+        identity=IdentityService(deps, hasher),
     )

@@ -112,6 +112,27 @@ async def test_a_nested_unit_of_work_fails_fast(kind: str, sqlite: SqlStore) -> 
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_identity_and_units_of_work_do_not_nest(kind: str, sqlite: SqlStore) -> None:
+    # Both take the one write gate: nesting them in one task would wait forever.
+    store: Store = MemoryStore() if kind == "memory" else sqlite
+    async with store.unit_of_work("w"):
+        with pytest.raises(RuntimeError, match="already open in this task"):
+            async with store.identity():
+                pass
+    async with store.identity():
+        with pytest.raises(RuntimeError, match="already open in this task"):
+            async with store.unit_of_work("w"):
+                pass
+        with pytest.raises(RuntimeError, match="already open in this task"):
+            async with store.identity():
+                pass
+    async with store.identity() as idn:  # the gate was given back each time
+        assert await idn.api_key("nope") is None
+    await store.close()
+    await sqlite.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
 async def test_text_search_folds_non_ascii_case(kind: str, sqlite: SqlStore) -> None:
     store: Store = MemoryStore() if kind == "memory" else sqlite
     if kind == "memory":

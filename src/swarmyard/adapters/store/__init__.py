@@ -13,9 +13,19 @@ from swarmyard.ports import Store
 
 from .engine import database_url
 from .memory import MemoryStore, MemoryUnitOfWork
+from .memory_identity import MemoryIdentityUnitOfWork
+from .sql_identity import SqlIdentityUnitOfWork
 from .sql_store import SqlStore, SqlUnitOfWork
 
-__all__ = ["MemoryStore", "MemoryUnitOfWork", "SqlStore", "SqlUnitOfWork", "create_store"]
+__all__ = [
+    "MemoryIdentityUnitOfWork",
+    "MemoryStore",
+    "MemoryUnitOfWork",
+    "SqlIdentityUnitOfWork",
+    "SqlStore",
+    "SqlUnitOfWork",
+    "create_store",
+]
 
 
 def create_store(url: str) -> Store:

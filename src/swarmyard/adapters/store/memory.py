@@ -4,6 +4,7 @@ Fast unit tests of services run on it, and it passes the same conformance
 suite as SQLite and PostgreSQL. Units of work run one at a time (like
 SQLite's single writer) and change the state directly, keeping an undo
 journal; leaving a unit of work without `commit()` replays the journal.
+The identity unit of work takes its turn in the same queue.
 Store-level reads (workspaces, pending outbox) wait for no one and, like a
 separate database connection, see committed rows only. Nothing survives
 the process.
@@ -17,10 +18,13 @@ from contextlib import asynccontextmanager
 from swarmyard.domain import Conflict, NotFound, Workspace
 from swarmyard.ports import (
     AgentRepo,
+    ApiKeyRepo,
+    AuditRepo,
     EventRepo,
     IdempotencyRepo,
     LearningRepo,
     ManifestRepo,
+    MembershipRepo,
     OutboxMessage,
     OutboxRepo,
     ProjectRepo,
@@ -31,8 +35,10 @@ from swarmyard.ports import (
 
 from . import rows
 from .gate import WriteGate
-from .memory_base import MemoryState, MemoryTx, thaw_all
+from .memory_base import MemoryJournal, MemoryState, MemoryTx, thaw_all
 from .memory_catalog import MemoryAgentRepo, MemoryManifestRepo, MemoryProjectRepo
+from .memory_identity import MemoryIdentityUnitOfWork
+from .memory_members import MemoryApiKeyRepo, MemoryAuditRepo, MemoryMembershipRepo
 from .memory_records import (
     MemoryIdempotencyRepo,
     MemoryLearningRepo,
@@ -67,6 +73,9 @@ class MemoryUnitOfWork:
         self.schedules: ScheduleRepo = MemoryScheduleRepo(tx)
         self.idempotency: IdempotencyRepo = MemoryIdempotencyRepo(tx)
         self.outbox: OutboxRepo = MemoryOutboxRepo(tx)
+        self.members: MembershipRepo = MemoryMembershipRepo(tx)
+        self.api_keys: ApiKeyRepo = MemoryApiKeyRepo(tx)
+        self.audit: AuditRepo = MemoryAuditRepo(tx)
 
     async def commit(self) -> None:
         if self.tx.rolled_back_by is not None:
@@ -83,21 +92,35 @@ class MemoryStore:
     def __init__(self) -> None:
         self._state = MemoryState()
         self._gate = WriteGate()
-        self._open: MemoryTx | None = None  # the unit of work holding the gate
+        self._open: MemoryJournal | None = None  # the unit of work holding the gate
 
     async def migrate(self) -> None:
         """Nothing to migrate: the schema is the code."""
 
     @asynccontextmanager
     async def unit_of_work(self, workspace_id: str) -> AsyncIterator[MemoryUnitOfWork]:
-        async with self._gate.hold():
-            uow = MemoryUnitOfWork(self._state, workspace_id)
-            self._open = uow.tx
-            try:
-                yield uow
-            finally:
-                self._open = None
-                await uow.rollback()
+        uow = MemoryUnitOfWork(self._state, workspace_id)
+        async with self._gate.hold(), self._opened(uow):
+            yield uow
+
+    @asynccontextmanager
+    async def identity(self) -> AsyncIterator[MemoryIdentityUnitOfWork]:
+        idn = MemoryIdentityUnitOfWork(self._state)
+        async with self._gate.hold(), self._opened(idn):
+            yield idn
+
+    @asynccontextmanager
+    async def _opened(
+        self, uow: MemoryUnitOfWork | MemoryIdentityUnitOfWork
+    ) -> AsyncIterator[None]:
+        """Hand out a unit of work that holds the gate; whatever it left
+        uncommitted is rolled back."""
+        self._open = uow.tx
+        try:
+            yield
+        finally:
+            self._open = None
+            uow.tx.rollback()
 
     async def add_workspace(self, workspace: Workspace) -> None:
         row = rows.WORKSPACES.encode(workspace)

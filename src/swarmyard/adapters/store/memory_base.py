@@ -22,7 +22,7 @@ from .rows import Codec, Row, owned_row
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-__all__ = ["MemoryState", "MemoryTx", "freeze", "thaw", "thaw_all"]
+__all__ = ["MemoryJournal", "MemoryState", "MemoryTx", "freeze", "newest_first", "thaw", "thaw_all"]
 
 E = TypeVar("E", bound="DataclassInstance")
 K = TypeVar("K")
@@ -43,16 +43,21 @@ class MemoryState:
     schedules: dict[str, Row] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], Row] = field(default_factory=dict)
     outbox: dict[str, Row] = field(default_factory=dict)
+    members: dict[tuple[str, str], Row] = field(default_factory=dict)  # (workspace, user)
+    api_keys: dict[str, Row] = field(default_factory=dict)
+    audit: dict[str, Row] = field(default_factory=dict)
+    users: dict[str, Row] = field(default_factory=dict)
+    refresh_tokens: dict[str, Row] = field(default_factory=dict)
     # Like a database sequence: not given back by a rollback.
     next_execution_id: int = 1
 
 
-class MemoryTx:
-    """One unit of work's view of the state: scoped reads, journalled writes."""
+class MemoryJournal:
+    """One transaction's journalled writes, bound to no workspace: the
+    identity unit of work uses it as is, `MemoryTx` adds the scoping."""
 
-    def __init__(self, state: MemoryState, workspace_id: str) -> None:
+    def __init__(self, state: MemoryState) -> None:
         self.state = state
-        self.workspace_id = workspace_id
         self.rolled_back_by: BaseException | None = None
         self._undo: list[tuple[dict[Any, Row], Any, Row]] = []
 
@@ -62,32 +67,11 @@ class MemoryTx:
                 "this unit of work was rolled back after an error; open a new one"
             ) from self.rolled_back_by
 
-    def mine(self, row: Row | None) -> Row | None:
-        """The row if it exists in this workspace; another tenant's row is None."""
+    def write(self, table: dict[K, Row], key: K, row: Row) -> None:
+        """Put a row; the caller has checked its foreign keys."""
         self.check()
-        return row if row is not None and row["workspace_id"] == self.workspace_id else None
-
-    def scan(self, table: dict[Any, Row], *where: Callable[[Row], bool]) -> list[Row]:
-        self.check()
-        return [
-            r
-            for r in table.values()
-            if r["workspace_id"] == self.workspace_id and all(w(r) for w in where)
-        ]
-
-    def put(self, table: dict[K, Row], key: K, row: Row) -> None:
-        """Write a row of this workspace (the foreign key onto workspaces holds)."""
-        self.check()
-        if self.workspace_id not in self.state.workspaces:
-            self.rollback()
-            error = NotFound("workspace", self.workspace_id)
-            self.rolled_back_by = error
-            raise error
         self._undo.append((table, key, table.get(key, _MISSING)))
         table[key] = row
-
-    def change(self, table: dict[K, Row], key: K, **values: Any) -> None:
-        self.put(table, key, {**table[key], **values})
 
     def remove(self, table: dict[K, Row], key: K) -> None:
         self.check()
@@ -117,20 +101,67 @@ class MemoryTx:
                 table[key] = old
         self._undo.clear()
 
+
+class MemoryTx(MemoryJournal):
+    """One unit of work's view of the state: scoped reads, journalled writes."""
+
+    def __init__(self, state: MemoryState, workspace_id: str) -> None:
+        super().__init__(state)
+        self.workspace_id = workspace_id
+
+    def mine(self, row: Row | None) -> Row | None:
+        """The row if it exists in this workspace; another tenant's row is None."""
+        self.check()
+        return row if row is not None and row["workspace_id"] == self.workspace_id else None
+
+    def scan(self, table: dict[Any, Row], *where: Callable[[Row], bool]) -> list[Row]:
+        self.check()
+        return [
+            r
+            for r in table.values()
+            if r["workspace_id"] == self.workspace_id and all(w(r) for w in where)
+        ]
+
+    def put(self, table: dict[K, Row], key: K, row: Row) -> None:
+        """Write a row of this workspace (the foreign key onto workspaces holds)."""
+        self.check()
+        if self.workspace_id not in self.state.workspaces:
+            self.rollback()
+            error = NotFound("workspace", self.workspace_id)
+            self.rolled_back_by = error
+            raise error
+        self.write(table, key, row)
+
+    def change(self, table: dict[K, Row], key: K, **values: Any) -> None:
+        self.put(table, key, {**table[key], **values})
+
     def freeze(self, codec: Codec[Any], obj: Any) -> Row:
         return freeze(codec, owned_row(codec, obj, self.workspace_id))
 
-    def newest_first(self, table: dict[str, Row], found: list[Row], page: Page) -> list[Row]:
-        """Keyset paging on (created_at, id), newest first, like the SQL adapter:
-        the cursor is any row of this workspace, matching the filter or not."""
-        ordered = sorted(found, key=lambda r: (r["created_at"], r["id"]), reverse=True)
-        if page.after is not None:
-            cursor = self.mine(table.get(page.after))
-            if cursor is None:
-                return []
-            mark = (cursor["created_at"], cursor["id"])
-            ordered = [r for r in ordered if (r["created_at"], r["id"]) < mark]
-        return ordered[: max(page.limit, 0)]
+    def newest_first(
+        self, table: dict[str, Row], found: list[Row], page: Page, *, time: str = "created_at"
+    ) -> list[Row]:
+        """Keyset paging like the SQL adapter's: the cursor is any row of this
+        workspace, matching the filter or not."""
+        return newest_first(found, page, lambda key: self.mine(table.get(key)), time=time)
+
+
+def newest_first(
+    found: list[Row],
+    page: Page,
+    cursor_row: Callable[[str], Row | None],
+    *,
+    time: str = "created_at",
+) -> list[Row]:
+    """Keyset paging on (`time`, id), newest first; an unknown cursor gives an empty page."""
+    ordered = sorted(found, key=lambda r: (r[time], r["id"]), reverse=True)
+    if page.after is not None:
+        cursor = cursor_row(page.after)
+        if cursor is None:
+            return []
+        mark = (cursor[time], cursor["id"])
+        ordered = [r for r in ordered if (r[time], r["id"]) < mark]
+    return ordered[: max(page.limit, 0)]
 
 
 def freeze(codec: Codec[Any], row: Row) -> Row:

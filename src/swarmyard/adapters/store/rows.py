@@ -19,19 +19,25 @@ from swarmyard.domain import (
     AgentHealth,
     AgentManifest,
     AgentStatus,
+    ApiKey,
+    AuditEntry,
     Complexity,
     EventType,
     Execution,
     LearningProfile,
+    Membership,
     MissedTicks,
     Priority,
     Project,
+    RefreshToken,
+    Role,
     Run,
     RunEvent,
     RunStatus,
     Schedule,
     Task,
     TaskStatus,
+    User,
     Workspace,
 )
 from swarmyard.ports import IdempotentResponse, OutboxMessage
@@ -41,15 +47,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AGENTS",
+    "API_KEYS",
+    "AUDIT",
     "EVENTS",
     "EXECUTIONS",
     "IDEMPOTENCY",
+    "MEMBERSHIPS",
     "OUTBOX",
     "PROFILES",
     "PROJECTS",
+    "REFRESH_TOKENS",
     "RUNS",
     "SCHEDULES",
     "TASKS",
+    "USERS",
     "WORKSPACES",
     "Codec",
     "as_utc",
@@ -171,6 +182,17 @@ SCHEDULES = Codec(
 )
 IDEMPOTENCY = Codec(IdempotentResponse, times=("created_at",))
 OUTBOX = Codec(OutboxMessage, times=("created_at",))
+# E-mail addresses are stored lower-cased, so equality is the case-insensitive
+# match and the unique constraint sees "A@x" and "a@x" as one address.
+USERS = Codec(User, times=("created_at",), convert={"email": (lambda e: str(e).lower(), str)})
+MEMBERSHIPS = Codec(Membership, times=("created_at",), convert={"role": _enum(Role)})
+API_KEYS = Codec(
+    ApiKey,
+    times=("created_at", "expires_at", "revoked_at", "last_used_at"),
+    convert={"role": _enum(Role)},
+)
+REFRESH_TOKENS = Codec(RefreshToken, times=("created_at", "expires_at", "used_at", "revoked_at"))
+AUDIT = Codec(AuditEntry, json=("details",), times=("at",))
 
 
 def manifest_row(workspace_id: str, manifest: AgentManifest) -> Row:

@@ -9,7 +9,10 @@ Two rules hold for every repository built on it:
   statement would abort a PostgreSQL transaction outright.)
 * A write into a workspace that does not exist fails its foreign key; that
   is answered `NotFound("workspace", …)` and the unit of work is rolled
-  back, because PostgreSQL cannot continue such a transaction.
+  back, because PostgreSQL cannot continue such a transaction. Other
+  parents (the user of a membership or a refresh token) are checked before
+  writing, so their absence is a plain `NotFound`; the foreign key only
+  backs that check up against a concurrent delete.
 """
 
 from __future__ import annotations
@@ -25,21 +28,27 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from swarmyard.domain import NotFound
 from swarmyard.ports import Page
 
-__all__ = ["SqlTx", "newest_first"]
+__all__ = ["SqlConn", "SqlTx", "newest_first"]
 
 _FK_VIOLATION = "23503"
 
 
-class SqlTx:
-    """One open transaction, bound to one workspace."""
+class SqlConn:
+    """One open transaction, not bound to a workspace (identities live above them).
 
-    def __init__(self, conn: AsyncConnection, workspace_id: str) -> None:
+    `parent` names the row a foreign-key violation means is missing, for
+    the statements that do not say otherwise.
+    """
+
+    def __init__(self, conn: AsyncConnection, parent: tuple[str, str] | None = None) -> None:
         self.conn = conn
-        self.workspace_id = workspace_id
         self.dialect = conn.dialect.name
         self.rolled_back_by: BaseException | None = None
+        self._parent = parent
 
-    async def execute(self, statement: Executable) -> CursorResult[Any]:
+    async def execute(
+        self, statement: Executable, *, parent: tuple[str, str] | None = None
+    ) -> CursorResult[Any]:
         if self.rolled_back_by is not None:
             raise RuntimeError(
                 "this unit of work was rolled back after an error; open a new one"
@@ -47,17 +56,24 @@ class SqlTx:
         try:
             return await self.conn.execute(statement)
         except IntegrityError as exc:
-            if not _is_foreign_key_violation(exc):
+            missing = parent or self._parent
+            if missing is None or not _is_foreign_key_violation(exc):
                 raise
             await self.conn.rollback()
-            error = NotFound("workspace", self.workspace_id)
+            error = NotFound(*missing)
             self.rolled_back_by = error
             raise error from None
 
-    async def insert_new(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    async def insert_new(
+        self,
+        table: Table,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        parent: tuple[str, str] | None = None,
+    ) -> int:
         """Insert the rows that collide with no unique key; the number inserted."""
-        result = await self.execute(self.insert_ignoring(table).values(list(rows)))
-        return result.rowcount
+        statement = self.insert_ignoring(table).values(list(rows))
+        return (await self.execute(statement, parent=parent)).rowcount
 
     def insert_ignoring(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         return self._insert(table).on_conflict_do_nothing()
@@ -74,12 +90,34 @@ class SqlTx:
             return postgresql.insert(table)
         return sqlite.insert(table)
 
+    async def commit(self) -> None:
+        if self.rolled_back_by is not None:
+            raise RuntimeError(
+                "cannot commit: this unit of work was rolled back after an error"
+            ) from self.rolled_back_by
+        await self.conn.commit()
+
+    async def rollback(self) -> None:
+        await self.conn.rollback()
+
+    async def found(self, query: Executable) -> bool:
+        return (await self.execute(query)).first() is not None
+
+
+class SqlTx(SqlConn):
+    """One open transaction, bound to one workspace."""
+
+    def __init__(self, conn: AsyncConnection, workspace_id: str) -> None:
+        super().__init__(conn, ("workspace", workspace_id))
+        self.workspace_id = workspace_id
+
     def scoped(self, table: Table) -> ColumnElement[bool]:
         return table.c.workspace_id == self.workspace_id
 
     async def exists(self, table: Table, key: str, value: object) -> bool:
-        query = select(table.c[key]).where(self.scoped(table), table.c[key] == value)
-        return (await self.execute(query)).first() is not None
+        return await self.found(
+            select(table.c[key]).where(self.scoped(table), table.c[key] == value)
+        )
 
 
 def _is_foreign_key_violation(exc: IntegrityError) -> bool:
@@ -87,22 +125,21 @@ def _is_foreign_key_violation(exc: IntegrityError) -> bool:
     return code == _FK_VIOLATION or "FOREIGN KEY constraint failed" in str(exc.orig)
 
 
-def newest_first(table: Table, tx: SqlTx, page: Page) -> tuple[list[Any], list[Any]]:
-    """(where clauses, order by) for keyset paging newest first on (created_at, id).
+def newest_first(
+    table: Table, page: Page, scope: ColumnElement[bool] | None, *, time: str = "created_at"
+) -> tuple[list[Any], list[Any]]:
+    """(where clauses, order by) for keyset paging newest first on (`time`, id).
 
-    The cursor row is looked up in the same workspace, so a cursor naming a
-    missing or foreign row yields an empty page.
+    The cursor row is looked up within `scope` (the unit's workspace), so a
+    cursor naming a missing or foreign row yields an empty page.
     """
-    order = [table.c.created_at.desc(), table.c.id.desc()]
+    at, key = table.c[time], table.c.id
+    order = [at.desc(), key.desc()]
     if page.after is None:
         return [], order
-    cursor = (
-        select(table.c.created_at)
-        .where(tx.scoped(table), table.c.id == page.after)
-        .scalar_subquery()
-    )
-    before = or_(
-        table.c.created_at < cursor,
-        and_(table.c.created_at == cursor, table.c.id < page.after),
-    )
+    cursor_query = select(at).where(key == page.after)
+    if scope is not None:
+        cursor_query = cursor_query.where(scope)
+    cursor = cursor_query.scalar_subquery()
+    before = or_(at < cursor, and_(at == cursor, key < page.after))
     return [before], order

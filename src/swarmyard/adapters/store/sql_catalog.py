@@ -59,7 +59,7 @@ class SqlProjectRepo:
             raise NotFound("project", project_id)
 
     async def list(self, page: Page = _FIRST_PAGE) -> list[Project]:
-        where, order = newest_first(projects, self._tx, page)
+        where, order = newest_first(projects, page, self._tx.scoped(projects))
         query = (
             select(projects)
             .where(self._tx.scoped(projects), *where)

@@ -145,7 +145,7 @@ class SqlRunRepo:
         agent_id: str | None = None,
         page: Page = _FIRST_PAGE,
     ) -> list[Run]:
-        where, order = newest_first(runs, self._tx, page)
+        where, order = newest_first(runs, page, self._tx.scoped(runs))
         query = select(*_RUN).where(self._tx.scoped(runs), *where)
         if task_id is not None:
             query = query.where(runs.c.task_id == task_id)

@@ -1,7 +1,8 @@
 """The SQL `Store`: SQLite (embedded) and PostgreSQL (cluster) from one code path.
 
 A unit of work is one connection with one transaction, scoped to one
-workspace. On SQLite units of work also queue on an in-process gate,
+workspace; the identity unit of work is the same, over the tables that
+live above workspaces. On SQLite both queue on one in-process gate,
 because the database admits one writer at a time anyway (see `gate.py`).
 Store-level reads (workspaces, pending outbox) use a connection of their
 own, outside the gate and, on SQLite, in a deferred transaction: the outbox
@@ -20,10 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from swarmyard.domain import Conflict, NotFound, Workspace
 from swarmyard.ports import (
     AgentRepo,
+    ApiKeyRepo,
+    AuditRepo,
     EventRepo,
     IdempotencyRepo,
     LearningRepo,
     ManifestRepo,
+    MembershipRepo,
     OutboxMessage,
     OutboxRepo,
     ProjectRepo,
@@ -37,6 +41,8 @@ from .engine import READ_ONLY, create_engine
 from .gate import WriteGate
 from .sql_base import SqlTx
 from .sql_catalog import SqlAgentRepo, SqlManifestRepo, SqlProjectRepo
+from .sql_identity import SqlIdentityUnitOfWork
+from .sql_members import SqlApiKeyRepo, SqlAuditRepo, SqlMembershipRepo
 from .sql_records import SqlIdempotencyRepo, SqlLearningRepo, SqlOutboxRepo, SqlScheduleRepo
 from .sql_runs import SqlEventRepo, SqlRunRepo
 from .sql_tasks import SqlTaskRepo
@@ -69,16 +75,15 @@ class SqlUnitOfWork:
         self.schedules: ScheduleRepo = SqlScheduleRepo(tx)
         self.idempotency: IdempotencyRepo = SqlIdempotencyRepo(tx)
         self.outbox: OutboxRepo = SqlOutboxRepo(tx)
+        self.members: MembershipRepo = SqlMembershipRepo(tx)
+        self.api_keys: ApiKeyRepo = SqlApiKeyRepo(tx)
+        self.audit: AuditRepo = SqlAuditRepo(tx)
 
     async def commit(self) -> None:
-        if self._tx.rolled_back_by is not None:
-            raise RuntimeError(
-                "cannot commit: this unit of work was rolled back after an error"
-            ) from self._tx.rolled_back_by
-        await self._tx.conn.commit()
+        await self._tx.commit()
 
     async def rollback(self) -> None:
-        await self._tx.conn.rollback()
+        await self._tx.rollback()
 
 
 class SqlStore:
@@ -100,6 +105,11 @@ class SqlStore:
     async def unit_of_work(self, workspace_id: str) -> AsyncIterator[SqlUnitOfWork]:
         async with self._transaction() as conn:
             yield SqlUnitOfWork(conn, workspace_id)
+
+    @asynccontextmanager
+    async def identity(self) -> AsyncIterator[SqlIdentityUnitOfWork]:
+        async with self._transaction() as conn:
+            yield SqlIdentityUnitOfWork(conn)
 
     async def add_workspace(self, workspace: Workspace) -> None:
         tx_row = rows.WORKSPACES.encode(workspace)

@@ -184,6 +184,6 @@ class SqlTaskRepo:
         return conditions
 
     async def list(self, flt: TaskFilter = _ALL_TASKS, page: Page = _FIRST_PAGE) -> list[Task]:
-        where, order = newest_first(tasks, self._tx, page)
+        where, order = newest_first(tasks, page, self._tx.scoped(tasks))
         query = self._select().where(*where, *self._conditions(flt)).order_by(*order)
         return await self._fetch(query.limit(page.limit))

@@ -1,7 +1,9 @@
 """The relational schema, one definition for SQLite and PostgreSQL.
 
-Every table carries `workspace_id` and its indexes lead with it, because
-every query of a unit of work is scoped to one workspace. Money columns
+Every table but `users` and `refresh_tokens` carries `workspace_id` and
+its indexes lead with it, because every query of a unit of work is scoped
+to one workspace. Those two hold identities, which live above workspaces:
+a person signs in before any workspace is chosen. Money columns
 (`cost_microusd`) are integer micro-USD so sums never drift. The Alembic
 revisions under `migrations/` must produce exactly this metadata; a test
 compares them so the two databases cannot drift apart.
@@ -31,17 +33,22 @@ from .coltypes import AutoId, Json, UtcDateTime
 
 __all__ = [
     "agents",
+    "api_keys",
+    "audit",
     "executions",
     "idempotency_keys",
     "learning_profiles",
     "manifests",
+    "memberships",
     "metadata",
     "outbox",
     "projects",
+    "refresh_tokens",
     "run_events",
     "runs",
     "schedules",
     "tasks",
+    "users",
     "workspaces",
 ]
 
@@ -283,4 +290,79 @@ outbox = Table(
     Column("created_at", UtcDateTime, nullable=False),
     # The relay reads every workspace's pending messages oldest first.
     Index(None, "created_at", "id"),
+)
+
+# ------------------------------------------------------------------ identities
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String, primary_key=True),
+    # Written lower-case by the store, so plain equality is case-insensitive
+    # and the unique constraint refuses the same address in another case.
+    Column("email", String, nullable=False, unique=True),
+    Column("name", String, nullable=False),
+    Column("password_hash", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    _workspace(),
+    Column("user_id", String, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "user_id"),
+    # Signing in lists one user's memberships across every workspace.
+    Index(None, "user_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("name", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("secret_hash", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String),
+    Column("expires_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),
+    Index(None, "workspace_id", "created_at"),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("user_id", String, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # Reusing a spent token revokes its whole rotation chain at once.
+    Column("family_id", String, nullable=False, index=True),
+    Column("token_hash", String, nullable=False),
+    # No foreign key: only a hint of where the session signed in, checked
+    # against the user's memberships at every refresh.
+    Column("workspace_id", String),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("actor", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("resource", String, nullable=False),
+    Column("result", String, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("ip", String),
+    Column("details", Json, nullable=False),
+    Index(None, "workspace_id", "at"),
 )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 
-from ...domain import Problem, ValidationFailed
+from ...domain import Principal, Problem, ValidationFailed
 from ...services.views import agent_view
-from ..context import ContainerDep, WorkspaceDep
+from ..context import ContainerDep, acting, ensure
 from ..responses import idempotent, json_response
 from ..schemas import AgentCreate, AgentPatch
 
@@ -16,7 +16,10 @@ router = APIRouter(tags=["agents"])
 
 
 @router.get("/agents")
-async def list_agents(c: ContainerDep, ws: WorkspaceDep, role: str | None = None) -> Response:
+async def list_agents(
+    c: ContainerDep, p: Annotated[Principal, acting("agent.read")], role: str | None = None
+) -> Response:
+    ws = p.workspace_id
     now = c.deps.clock.now()
     agents = await c.registry.list(ws, role=role)
     return json_response({"items": [agent_view(a, now) for a in agents], "next_cursor": None})
@@ -24,28 +27,45 @@ async def list_agents(c: ContainerDep, ws: WorkspaceDep, role: str | None = None
 
 @router.post("/agents", status_code=201)
 async def install_agent(
-    request: Request, body: AgentCreate, c: ContainerDep, ws: WorkspaceDep
+    request: Request,
+    body: AgentCreate,
+    c: ContainerDep,
+    p: Annotated[Principal, acting("agent.install")],
 ) -> Response:
+    ws = p.workspace_id
+
     async def produce() -> tuple[int, Any]:
         agent = await c.registry.install(
             ws, body.manifest, version=body.version, replicas=body.replicas, name=body.name
         )
         return 201, agent_view(agent, c.deps.clock.now())
 
-    return await idempotent(request, c, ws, produce)
+    return await idempotent(request, c, ws, produce, audit="agent.install")
 
 
 @router.get("/agents/{agent_id}")
-async def show_agent(agent_id: str, c: ContainerDep, ws: WorkspaceDep) -> Response:
+async def show_agent(
+    agent_id: str, c: ContainerDep, p: Annotated[Principal, acting("agent.read")]
+) -> Response:
+    ws = p.workspace_id
     return json_response(agent_view(await c.registry.get(ws, agent_id), c.deps.clock.now()))
 
 
 @router.patch("/agents/{agent_id}")
 async def patch_agent(
-    request: Request, agent_id: str, body: AgentPatch, c: ContainerDep, ws: WorkspaceDep
+    request: Request,
+    agent_id: str,
+    body: AgentPatch,
+    c: ContainerDep,
+    p: Annotated[Principal, acting("agent.read")],
 ) -> Response:
+    ws = p.workspace_id
     if body.replicas is None and body.status is None:
         raise ValidationFailed("agent change", [Problem("", "give replicas and/or status")])
+    if body.replicas is not None:
+        ensure(p, "agent.scale")
+    if body.status is not None:
+        ensure(p, "agent.pause")
 
     async def produce() -> tuple[int, Any]:
         agent = await c.registry.get(ws, agent_id)
@@ -55,15 +75,21 @@ async def patch_agent(
             agent = await c.registry.set_status(ws, agent_id, body.status)
         return 200, agent_view(agent, c.deps.clock.now())
 
-    return await idempotent(request, c, ws, produce)
+    return await idempotent(request, c, ws, produce, audit="agent.update")
 
 
 @router.delete("/agents/{agent_id}", status_code=204)
 async def uninstall_agent(
-    request: Request, agent_id: str, c: ContainerDep, ws: WorkspaceDep, force: bool = False
+    request: Request,
+    agent_id: str,
+    c: ContainerDep,
+    p: Annotated[Principal, acting("agent.uninstall")],
+    force: bool = False,
 ) -> Response:
+    ws = p.workspace_id
+
     async def produce() -> tuple[int, Any]:
         await c.registry.uninstall(ws, agent_id, force=force)
         return 204, None
 
-    return await idempotent(request, c, ws, produce)
+    return await idempotent(request, c, ws, produce, audit="agent.uninstall")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 
+from ...domain import Principal
 from ...services.views import schedule_view
-from ..context import ContainerDep, WorkspaceDep
+from ..context import ContainerDep, acting
 from ..responses import idempotent, json_response
 from ..schemas import ScheduleCreate
 
@@ -15,15 +16,23 @@ router = APIRouter(tags=["schedules"])
 
 
 @router.get("/schedules")
-async def list_schedules(c: ContainerDep, ws: WorkspaceDep) -> Response:
+async def list_schedules(
+    c: ContainerDep, p: Annotated[Principal, acting("schedule.read")]
+) -> Response:
+    ws = p.workspace_id
     items = [schedule_view(s) for s in await c.schedules.list(ws)]
     return json_response({"items": items, "next_cursor": None})
 
 
 @router.post("/schedules", status_code=201)
 async def create_schedule(
-    request: Request, body: ScheduleCreate, c: ContainerDep, ws: WorkspaceDep
+    request: Request,
+    body: ScheduleCreate,
+    c: ContainerDep,
+    p: Annotated[Principal, acting("schedule.create")],
 ) -> Response:
+    ws = p.workspace_id
+
     async def produce() -> tuple[int, Any]:
         s = await c.schedules.create(
             ws,
@@ -36,20 +45,28 @@ async def create_schedule(
         )
         return 201, schedule_view(s)
 
-    return await idempotent(request, c, ws, produce)
+    return await idempotent(request, c, ws, produce, audit="schedule.create")
 
 
 @router.get("/schedules/{schedule_id}")
-async def show_schedule(schedule_id: str, c: ContainerDep, ws: WorkspaceDep) -> Response:
+async def show_schedule(
+    schedule_id: str, c: ContainerDep, p: Annotated[Principal, acting("schedule.read")]
+) -> Response:
+    ws = p.workspace_id
     return json_response(schedule_view(await c.schedules.get(ws, schedule_id)))
 
 
 @router.delete("/schedules/{schedule_id}", status_code=204)
 async def delete_schedule(
-    request: Request, schedule_id: str, c: ContainerDep, ws: WorkspaceDep
+    request: Request,
+    schedule_id: str,
+    c: ContainerDep,
+    p: Annotated[Principal, acting("schedule.delete")],
 ) -> Response:
+    ws = p.workspace_id
+
     async def produce() -> tuple[int, Any]:
         await c.schedules.delete(ws, schedule_id)
         return 204, None
 
-    return await idempotent(request, c, ws, produce)
+    return await idempotent(request, c, ws, produce, audit="schedule.delete")

@@ -15,11 +15,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
-from ...domain import TaskStatus, subjects
+from ...domain import Principal, TaskStatus, subjects
 from ...ports import Page, Subscription, TaskFilter
 from ...runtime.wiring import Container
 from ...services.views import task_view
-from ..context import ContainerDep, WorkspaceDep
+from ..context import ContainerDep, acting
 from ..sse import KEEPALIVE, sse
 
 router = APIRouter(tags=["streams"])
@@ -29,35 +29,40 @@ _TERMINAL_EVENTS = {"completed", "error", "stopped"}
 _HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-async def _next(sub: Subscription) -> dict[str, Any] | None:
-    """The next message as JSON, or None after a quiet keep-alive period."""
-    try:
-        msg = await sub.next(timeout=KEEPALIVE_SECONDS)
-    except TimeoutError:
-        return None
-    body: dict[str, Any] = json.loads(msg.data)
-    return body
-
-
 @router.get("/runs/{run_id}/stream")
 async def run_stream(
     run_id: str,
     c: ContainerDep,
-    ws: WorkspaceDep,
+    p: Annotated[Principal, acting("run.read")],
     after: Annotated[int, Query(ge=0)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:
+    ws = p.workspace_id
     await c.runs.get(ws, run_id)  # 404 before the stream starts
     start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
-    sub = await c.bus.subscribe(subjects.run_events(ws, run_id))
+    # The workspace-wide subscription also carries key revocations, which
+    # end the stream of a revoked key at once.
+    sub = await c.bus.subscribe(f"{_workspace_prefix(ws)}.>")
     return StreamingResponse(
-        _run_events(c, ws, run_id, start, sub), media_type="text/event-stream", headers=_HEADERS
+        _run_events(c, p, run_id, start, sub), media_type="text/event-stream", headers=_HEADERS
+    )
+
+
+def _workspace_prefix(ws: str) -> str:
+    return subjects.board(ws).rsplit(".", 1)[0]
+
+
+def _revokes(subject: str, data: bytes, p: Principal) -> bool:
+    return subject == f"{_workspace_prefix(p.workspace_id)}.auth.revoked" and (
+        data.decode() == p.id
     )
 
 
 async def _run_events(
-    c: Container, ws: str, run_id: str, last: int, sub: Subscription
+    c: Container, p: Principal, run_id: str, last: int, sub: Subscription
 ) -> AsyncIterator[bytes]:
+    ws = p.workspace_id
+    mine = subjects.run_events(ws, run_id)
     try:
         for ev in await c.runs.events(ws, run_id, after=last, limit=100_000):
             last = ev.seq
@@ -67,10 +72,17 @@ async def _run_events(
         if (await c.runs.get(ws, run_id)).status.is_terminal:
             return
         while True:
-            body = await _next(sub)
-            if body is None:
+            try:
+                msg = await sub.next(timeout=KEEPALIVE_SECONDS)
+            except TimeoutError:
                 yield KEEPALIVE
                 continue
+            if _revokes(msg.subject, msg.data, p):
+                yield sse("error", {"code": "not_authenticated", "message": "credential revoked"})
+                return
+            if msg.subject != mine:
+                continue
+            body = json.loads(msg.data)
             if body["seq"] <= last:
                 continue
             last = body["seq"]
@@ -82,15 +94,18 @@ async def _run_events(
 
 
 @router.get("/tasks/{task_id}/stream")
-async def task_stream(task_id: str, c: ContainerDep, ws: WorkspaceDep) -> Response:
+async def task_stream(
+    task_id: str, c: ContainerDep, p: Annotated[Principal, acting("task.read")]
+) -> Response:
     """The task and every subtask below it: card changes and run events, until
     the task settles (done, failed, cancelled; review when a person must review)."""
+    ws = p.workspace_id
     await c.tasks.get(ws, task_id)
     # One subscription to the whole workspace keeps board changes and run
     # events in publish order: a subtask's card always precedes its events.
-    sub = await c.bus.subscribe(f"{subjects.board(ws).rsplit('.', 1)[0]}.>")
+    sub = await c.bus.subscribe(f"{_workspace_prefix(ws)}.>")
     return StreamingResponse(
-        _task_tree(c, ws, task_id, sub), media_type="text/event-stream", headers=_HEADERS
+        _task_tree(c, p, task_id, sub), media_type="text/event-stream", headers=_HEADERS
     )
 
 
@@ -144,8 +159,9 @@ async def _history(c: Container, ws: str, tree: _Tree) -> AsyncIterator[bytes]:
 
 
 async def _task_tree(
-    c: Container, ws: str, task_id: str, sub: Subscription
+    c: Container, p: Principal, task_id: str, sub: Subscription
 ) -> AsyncIterator[bytes]:
+    ws = p.workspace_id
     tree = _Tree(task_id)
     board_subject = subjects.board(ws)
     events_prefix = subjects.run_events(ws, "")
@@ -162,6 +178,9 @@ async def _task_tree(
             except TimeoutError:
                 yield KEEPALIVE
                 continue
+            if _revokes(msg.subject, msg.data, p):
+                yield sse("error", {"code": "not_authenticated", "message": "credential revoked"})
+                return
             if msg.subject.startswith(events_prefix):
                 body = json.loads(msg.data)
                 if tree.fresh(body):

@@ -1,0 +1,55 @@
+"""/auth: sign in with a password, rotate refresh tokens, sign out, who am I."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from ...domain import Principal
+from ..context import ContainerDep, authenticated
+from ..responses import json_response
+from ..schemas import RefreshRequest, TokenRequest
+
+router = APIRouter(tags=["auth"])
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@router.post("/auth/token")
+async def token(request: Request, body: TokenRequest, c: ContainerDep) -> Response:
+    pair = await c.auth.sign_in(body.email, body.password, body.workspace, client_ip(request))
+    return json_response(pair.as_dict())
+
+
+@router.post("/auth/refresh")
+async def refresh(request: Request, body: RefreshRequest, c: ContainerDep) -> Response:
+    pair = await c.auth.refresh(body.refresh_token, client_ip(request))
+    return json_response(pair.as_dict())
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout(body: RefreshRequest, c: ContainerDep) -> Response:
+    await c.auth.logout(body.refresh_token)
+    return Response(status_code=204)
+
+
+@router.get("/auth/me")
+async def me(c: ContainerDep, p: Annotated[Principal, Depends(authenticated)]) -> Response:
+    workspaces = await c.identity.workspaces_of(p)
+    return json_response(
+        {
+            "principal": {
+                "kind": p.kind,
+                "id": p.id,
+                "name": p.name,
+                "workspace_id": p.workspace_id,
+                "role": p.role.value,
+            },
+            "workspaces": [
+                {"id": ws.id, "name": ws.name, "role": role.value} for ws, role in workspaces
+            ],
+        }
+    )
