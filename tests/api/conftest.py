@@ -31,3 +31,8 @@ async def anonymous(platform: Container) -> AsyncIterator[httpx.AsyncClient]:
 async def api(platform: Container, anonymous: httpx.AsyncClient) -> httpx.AsyncClient:
     anonymous.headers["Authorization"] = f"Bearer {owner_key(platform)}"
     return anonymous
+
+
+@pytest.fixture(name="owner_key")
+def owner_key_fixture(platform: Container) -> str:
+    return owner_key(platform)

@@ -1,0 +1,99 @@
+"""The role-by-endpoint matrix: each role is allowed exactly what the documented
+table (authz.ACTIONS) says, on every route of the OpenAPI table."""
+
+from __future__ import annotations
+
+import httpx
+
+from swarmyard.authz import ACTIONS
+from swarmyard.domain import Role
+
+# The action each route performs. A route missing here fails the test, so a
+# new endpoint cannot ship without being placed in the matrix.
+ROUTE_ACTIONS: dict[str, str | None] = {
+    "get /auth/me": None,  # any authenticated caller
+    "get /workspaces": None,
+    "post /workspaces": None,  # creates a new workspace owned by the caller
+    "get /workspaces/{workspace_id}/members": "member.read",
+    "post /workspaces/{workspace_id}/members": "member.manage",
+    "patch /workspaces/{workspace_id}/members/{user_id}": "member.manage",
+    "delete /workspaces/{workspace_id}/members/{user_id}": "member.manage",
+    "get /api-keys": "apikey.read",
+    "post /api-keys": "apikey.manage",
+    "delete /api-keys/{key_id}": "apikey.manage",
+    "get /audit": "audit.read",
+    "get /catalog": "catalog.read",
+    "post /catalog": "catalog.publish",
+    "get /catalog/{manifest_id}": "catalog.read",
+    "get /agents": "agent.read",
+    "post /agents": "agent.install",
+    "get /agents/{agent_id}": "agent.read",
+    "patch /agents/{agent_id}": "agent.scale",  # with {"replicas"}
+    "delete /agents/{agent_id}": "agent.uninstall",
+    "get /projects": "project.read",
+    "post /projects": "project.write",
+    "get /projects/{project_id}": "project.read",
+    "patch /projects/{project_id}": "project.write",
+    "delete /projects/{project_id}": "project.delete",
+    "get /tasks": "task.read",
+    "post /tasks": "task.create",
+    "get /tasks/{task_id}": "task.read",
+    "patch /tasks/{task_id}": "task.move",
+    "delete /tasks/{task_id}": "task.cancel",
+    "get /tasks/{task_id}/runs": "run.read",
+    "get /tasks/{task_id}/stream": "task.read",
+    "get /board": "task.read",
+    "get /runs/{run_id}": "run.read",
+    "get /runs/{run_id}/events": "run.read",
+    "post /runs/{run_id}/stop": "run.stop",
+    "get /runs/{run_id}/stream": "run.read",
+    "get /schedules": "schedule.read",
+    "post /schedules": "schedule.create",
+    "get /schedules/{schedule_id}": "schedule.read",
+    "delete /schedules/{schedule_id}": "schedule.delete",
+}
+PUBLIC = {
+    "post /auth/token",
+    "post /auth/refresh",
+    "post /auth/logout",
+    "get /healthz",
+    "get /readyz",
+}
+FILL = {
+    "workspace_id": "default",
+    "user_id": "user_x",
+    "key_id": "key_x",
+    "manifest_id": "m-x",
+    "agent_id": "agent_x",
+    "project_id": "proj_x",
+    "task_id": "task_x",
+    "run_id": "run_x",
+    "schedule_id": "sched_x",
+}
+
+
+async def test_every_role_gets_exactly_its_rows(api: httpx.AsyncClient) -> None:
+    paths = (await api.get("/openapi.json")).json()["paths"]
+    routes = {f"{m} {p.removeprefix('/api/v1')}" for p, ops in paths.items() for m in ops}
+    assert routes - PUBLIC == set(ROUTE_ACTIONS), "classify every route in ROUTE_ACTIONS"
+    keys = {}
+    for role in Role:
+        key = await api.post("/api-keys", json={"name": role.value, "role": role.value})
+        keys[role] = key.json()["key"]
+    for route, action in ROUTE_ACTIONS.items():
+        method, path = route.split(" ", 1)
+        url = path.format(**FILL)
+        body = {"replicas": 1} if route == "patch /agents/{agent_id}" else {}
+        for role, key in keys.items():
+            r = await api.request(
+                method.upper(),
+                url,
+                json=body if method != "get" else None,
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            allowed = action is None or role.rank >= ACTIONS[action].minimum_role.rank
+            if allowed:
+                assert r.status_code != 403, (role, route, r.text)
+            else:
+                assert r.status_code == 403, (role, route, r.status_code, r.text)
+                assert r.json()["error"]["details"]["action"] == action
