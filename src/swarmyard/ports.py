@@ -84,6 +84,7 @@ __all__ = [
     "UnitOfWork",
     "UserRepo",
     "WorkItem",
+    "WorkspaceRulesRepo",
 ]
 
 
@@ -376,6 +377,20 @@ class AuditRepo(Protocol):
         ...
 
 
+class WorkspaceRulesRepo(Protocol):
+    """The workspace's own authorization rules: Cedar `forbid` text added to
+    the base policy, so a workspace can only narrow what roles allow. The
+    store keeps the text as given; checking it is the policy engine's job."""
+
+    async def get(self) -> str:
+        """The workspace's extra rules ('' when none)."""
+        ...
+
+    async def set(self, text: str, *, at: datetime, by: str) -> None:
+        """Replace them (an empty text removes them)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction in one workspace. Leaving the context without
     `commit()` rolls back."""
@@ -394,6 +409,7 @@ class UnitOfWork(Protocol):
     members: MembershipRepo
     api_keys: ApiKeyRepo
     audit: AuditRepo
+    rules: WorkspaceRulesRepo
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
@@ -463,6 +479,16 @@ class Store(Protocol):
         ...
 
     async def list_workspaces(self) -> list[Workspace]: ...
+    async def delete_workspace(self, workspace_id: str) -> None:
+        """Remove the workspace and every row it owns, in one transaction.
+
+        Nothing of a deleted tenant may linger where a later workspace of
+        the same id, or a credential check, could find it: its API keys,
+        memberships and the refresh tokens that signed in to it go too.
+        Users live above workspaces and stay. Raises NotFound.
+        """
+        ...
+
     async def outbox_pending(self, limit: int = 500) -> list[OutboxMessage]:
         """Unpublished outbox messages of every workspace, oldest first."""
         ...

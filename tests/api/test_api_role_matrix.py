@@ -14,6 +14,9 @@ ROUTE_ACTIONS: dict[str, str | None] = {
     "get /auth/me": None,  # any authenticated caller
     "get /workspaces": None,
     "post /workspaces": None,  # creates a new workspace owned by the caller
+    "delete /workspaces/{workspace_id}": "workspace.delete",
+    "get /authz/rules": "policy.read",
+    "put /authz/rules": "policy.write",
     "get /workspaces/{workspace_id}/members": "member.read",
     "post /workspaces/{workspace_id}/members": "member.manage",
     "patch /workspaces/{workspace_id}/members/{user_id}": "member.manage",

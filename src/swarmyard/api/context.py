@@ -57,9 +57,11 @@ async def authenticated(
     return principal
 
 
-def ensure(principal: Principal, action: str) -> None:
-    """Refuse (403) unless the principal's role allows `action` in its workspace."""
-    decision = authorize(principal, action)
+async def ensure(container: Container, principal: Principal, action: str) -> None:
+    """Refuse (403) unless the role matrix and the workspace's own rules allow
+    `action` in the principal's workspace."""
+    rules = await container.rules.get(principal.workspace_id)
+    decision = authorize(principal, action, workspace_rules=rules)
     if not decision.allowed:
         raise Forbidden(
             f"your role ({principal.role.value}) may not {action}",
@@ -70,8 +72,10 @@ def ensure(principal: Principal, action: str) -> None:
 def acting(action: str) -> Any:
     """Dependency: the caller, authenticated and allowed to perform `action`."""
 
-    async def dependency(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
-        ensure(principal, action)
+    async def dependency(
+        container: ContainerDep, principal: Annotated[Principal, Depends(authenticated)]
+    ) -> Principal:
+        await ensure(container, principal, action)
         return principal
 
     return Depends(dependency)

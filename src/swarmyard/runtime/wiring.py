@@ -29,6 +29,7 @@ from ..services.lifecycle import Lifecycle
 from ..services.orchestrator import Orchestrator
 from ..services.projects import ProjectService
 from ..services.registry import Registry
+from ..services.rules import RulesCache
 from ..services.runs import RunService
 from ..services.schedules import ScheduleService
 from ..services.tasks import TaskService
@@ -63,6 +64,7 @@ class Container:
     models: ModelSelector
     auth: AuthService
     identity: IdentityService
+    rules: RulesCache
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -178,4 +180,5 @@ def build(
         models=models,
         auth=AuthService(deps, hasher, signer),
         identity=IdentityService(deps, hasher),
+        rules=RulesCache(deps),
     )

@@ -24,6 +24,8 @@ from swarmyard.adapters.store.tables import metadata
 from swarmyard.domain import Workspace
 from swarmyard.domain.clock import FakeClock
 
+NOW = FakeClock().now()
+
 
 def _diff(conn: Connection) -> list[object]:
     return list(compare_metadata(MigrationContext.configure(conn), metadata))
@@ -78,6 +80,30 @@ async def test_downgrade_to_base_and_back(sql_url: str) -> None:
         await store.migrate()
         async with store.engine.connect() as conn:
             assert await conn.run_sync(_diff) == []
+    finally:
+        await store.close()
+
+
+async def test_downgrading_the_settings_keeps_every_other_row(sql_url: str) -> None:
+    store = SqlStore(sql_url)
+    try:
+        await store.migrate()
+        await store.add_workspace(Workspace("w1", "One", NOW))
+        async with store.unit_of_work("w1") as uow:
+            await uow.rules.set("forbid (principal, action, resource);", at=NOW, by="user:u1")
+            await uow.commit()
+        async with store.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0002"))
+        async with store.engine.connect() as conn:
+            tables = await conn.run_sync(_tables)
+        assert tables == {*metadata.tables, "alembic_version"} - {"workspace_settings"}
+        assert await current_revision(store.engine) == "0002"
+        assert [w.id for w in await store.list_workspaces()] == ["w1"]
+        await store.migrate()
+        async with store.engine.connect() as conn:
+            assert await conn.run_sync(_diff) == []
+        async with store.unit_of_work("w1") as uow:
+            assert await uow.rules.get() == ""
     finally:
         await store.close()
 

@@ -31,9 +31,10 @@ from swarmyard.ports import (
     RunRepo,
     ScheduleRepo,
     TaskRepo,
+    WorkspaceRulesRepo,
 )
 
-from . import rows
+from . import memory_workspace, rows
 from .gate import WriteGate
 from .memory_base import MemoryJournal, MemoryState, MemoryTx, thaw_all
 from .memory_catalog import MemoryAgentRepo, MemoryManifestRepo, MemoryProjectRepo
@@ -46,6 +47,7 @@ from .memory_records import (
     MemoryScheduleRepo,
 )
 from .memory_work import MemoryEventRepo, MemoryRunRepo, MemoryTaskRepo
+from .memory_workspace import MemoryWorkspaceRulesRepo
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork"]
 
@@ -76,6 +78,7 @@ class MemoryUnitOfWork:
         self.members: MembershipRepo = MemoryMembershipRepo(tx)
         self.api_keys: ApiKeyRepo = MemoryApiKeyRepo(tx)
         self.audit: AuditRepo = MemoryAuditRepo(tx)
+        self.rules: WorkspaceRulesRepo = MemoryWorkspaceRulesRepo(tx)
 
     async def commit(self) -> None:
         if self.tx.rolled_back_by is not None:
@@ -128,6 +131,17 @@ class MemoryStore:
             if workspace.id in self._state.workspaces:
                 raise Conflict(f"workspace {workspace.id!r} already exists")
             self._state.workspaces[workspace.id] = row
+
+    async def delete_workspace(self, workspace_id: str) -> None:
+        # Journalled like a unit of work, so that it takes effect whole or not at all.
+        journal = MemoryJournal(self._state)
+        async with self._gate.hold():
+            try:
+                memory_workspace.delete_workspace(journal, workspace_id)
+            except BaseException:
+                journal.rollback()
+                raise
+            journal.commit()
 
     # Reads take no gate, as in the SQL store, and like a separate database
     # connection they see committed rows only.

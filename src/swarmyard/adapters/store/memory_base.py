@@ -46,6 +46,7 @@ class MemoryState:
     members: dict[tuple[str, str], Row] = field(default_factory=dict)  # (workspace, user)
     api_keys: dict[str, Row] = field(default_factory=dict)
     audit: dict[str, Row] = field(default_factory=dict)
+    settings: dict[str, Row] = field(default_factory=dict)  # by workspace
     users: dict[str, Row] = field(default_factory=dict)
     refresh_tokens: dict[str, Row] = field(default_factory=dict)
     # Like a database sequence: not given back by a rollback.

@@ -4,9 +4,10 @@ A unit of work is one connection with one transaction, scoped to one
 workspace; the identity unit of work is the same, over the tables that
 live above workspaces. On SQLite both queue on one in-process gate,
 because the database admits one writer at a time anyway (see `gate.py`).
-Store-level reads (workspaces, pending outbox) use a connection of their
-own, outside the gate and, on SQLite, in a deferred transaction: the outbox
-relay polls them and must never wait for a writer.
+Deleting a workspace is one more such transaction, over every table (see
+`sql_workspace.py`). Store-level reads (workspaces, pending outbox) use a
+connection of their own, outside the gate and, on SQLite, in a deferred
+transaction: the outbox relay polls them and must never wait for a writer.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from swarmyard.ports import (
     RunRepo,
     ScheduleRepo,
     TaskRepo,
+    WorkspaceRulesRepo,
 )
 
-from . import migrator, rows
+from . import migrator, rows, sql_workspace
 from .engine import READ_ONLY, create_engine
 from .gate import WriteGate
 from .sql_base import SqlTx
@@ -46,6 +48,7 @@ from .sql_members import SqlApiKeyRepo, SqlAuditRepo, SqlMembershipRepo
 from .sql_records import SqlIdempotencyRepo, SqlLearningRepo, SqlOutboxRepo, SqlScheduleRepo
 from .sql_runs import SqlEventRepo, SqlRunRepo
 from .sql_tasks import SqlTaskRepo
+from .sql_workspace import SqlWorkspaceRulesRepo
 from .tables import outbox, workspaces
 
 __all__ = ["SqlStore", "SqlUnitOfWork"]
@@ -78,6 +81,7 @@ class SqlUnitOfWork:
         self.members: MembershipRepo = SqlMembershipRepo(tx)
         self.api_keys: ApiKeyRepo = SqlApiKeyRepo(tx)
         self.audit: AuditRepo = SqlAuditRepo(tx)
+        self.rules: WorkspaceRulesRepo = SqlWorkspaceRulesRepo(tx)
 
     async def commit(self) -> None:
         await self._tx.commit()
@@ -131,6 +135,12 @@ class SqlStore:
         query = select(workspaces).order_by(workspaces.c.created_at, workspaces.c.id)
         async with self._reading() as conn:
             return [rows.WORKSPACES.decode(r) for r in (await conn.execute(query)).mappings()]
+
+    async def delete_workspace(self, workspace_id: str) -> None:
+        # A write transaction like a unit of work's: on SQLite it queues at the gate.
+        async with self._transaction() as conn:
+            await sql_workspace.delete_workspace(conn, workspace_id)
+            await conn.commit()
 
     async def outbox_pending(self, limit: int = 500) -> list[OutboxMessage]:
         query = select(outbox).order_by(outbox.c.created_at, outbox.c.id).limit(limit)

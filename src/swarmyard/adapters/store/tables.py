@@ -49,6 +49,7 @@ __all__ = [
     "schedules",
     "tasks",
     "users",
+    "workspace_settings",
     "workspaces",
 ]
 
@@ -79,6 +80,23 @@ workspaces = Table(
     Column("id", String, primary_key=True),
     Column("name", String, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# One row per workspace, written whole (upserted): what a workspace sets for
+# itself rather than owns as records. `authz_rules` is Cedar text added to
+# the base policy ('' when the workspace adds none).
+workspace_settings = Table(
+    "workspace_settings",
+    metadata,
+    Column(
+        "workspace_id",
+        String,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("authz_rules", Text, nullable=False, server_default=""),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String, nullable=False),
 )
 
 projects = Table(

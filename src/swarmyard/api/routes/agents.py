@@ -63,9 +63,9 @@ async def patch_agent(
     if body.replicas is None and body.status is None:
         raise ValidationFailed("agent change", [Problem("", "give replicas and/or status")])
     if body.replicas is not None:
-        ensure(p, "agent.scale")
+        await ensure(c, p, "agent.scale")
     if body.status is not None:
-        ensure(p, "agent.pause")
+        await ensure(c, p, "agent.pause")
 
     async def produce() -> tuple[int, Any]:
         agent = await c.registry.get(ws, agent_id)

@@ -40,7 +40,8 @@ async def _principal(ws: WebSocket, c: Container) -> Principal | None:
         principal = await c.auth.authenticate(token, ws.headers.get("x-swarmyard-workspace"))
     except DomainError:
         return None
-    return principal if authorize(principal, "task.read").allowed else None
+    rules = await c.rules.get(principal.workspace_id)
+    return principal if authorize(principal, "task.read", workspace_rules=rules).allowed else None
 
 
 @router.websocket("/ws")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, Request, Response
 
-from ...domain import Membership, NotFound, Principal, User
+from ...domain import DEFAULT_WORKSPACE, Conflict, Membership, NotFound, Principal, User
 from ..context import ContainerDep, acting, authenticated
 from ..responses import idempotent, json_response
 from ..schemas import MemberAdd, MemberPatch, WorkspaceCreate
 
 router = APIRouter(tags=["workspaces"])
+log = structlog.get_logger("swarmyard.api")
 
 
 def member_view(m: Membership, u: User) -> dict[str, Any]:
@@ -50,6 +52,18 @@ async def create_workspace(
         {"id": ws.id, "name": ws.name, "role": "owner", "created_at": ws.created_at.isoformat()},
         201,
     )
+
+
+@router.delete("/workspaces/{workspace_id}", status_code=204)
+async def delete_workspace(
+    workspace_id: str, c: ContainerDep, p: Annotated[Principal, acting("workspace.delete")]
+) -> Response:
+    _own(p, workspace_id)
+    if workspace_id == DEFAULT_WORKSPACE:
+        raise Conflict("the default workspace cannot be deleted; delete its contents instead")
+    await c.store.delete_workspace(workspace_id)
+    log.info("workspace deleted", workspace=workspace_id, actor=p.actor)
+    return Response(status_code=204)
 
 
 @router.get("/workspaces/{workspace_id}/members")
