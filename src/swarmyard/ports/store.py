@@ -1,27 +1,22 @@
-"""The ports: every boundary between Swarmyard's core and the outside world.
+"""The Store port: units of work over one workspace, their repositories, and
+the identity unit of work that lives above workspaces.
 
-Services and the runtime depend on these Protocols only. Each port has an
-in-memory adapter (embedded mode is those adapters made production-grade)
-and one conformance suite under ``tests/conformance`` that every adapter
-passes.
-
-Store: one `UnitOfWork` is one transaction in one workspace; every
-repository method is scoped by that workspace — there is no way to reach
-another tenant's row through it. Writes that race across processes are
-guarded (slot counters update atomically, tasks carry a version, runs are
-fenced by their attempt number).
-"""
+One `UnitOfWork` is one transaction in one workspace; every repository
+method is scoped by that workspace — there is no way to reach another
+tenant's row through it. Writes that race across processes are guarded
+(slot counters update atomically, tasks carry a version, runs are fenced
+by their attempt number)."""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
-from .domain import (
+from ..domain import (
     Agent,
     AgentManifest,
     ApiKey,
@@ -41,54 +36,32 @@ from .domain import (
     Workspace,
 )
 
-if TYPE_CHECKING:  # pydantic-ai is heavy; only the worker imports it at run time.
-    from pydantic_ai.messages import ModelMessage, ModelResponse
-
 __all__ = [
     "AgentRepo",
     "ApiKeyRepo",
     "AuditFilter",
     "AuditRepo",
-    "Bus",
-    "BusClosed",
-    "BusMessage",
-    "Consumer",
     "EventRepo",
     "IdempotencyRepo",
     "IdempotentResponse",
     "IdentityUnitOfWork",
-    "InvalidToken",
     "LearningRepo",
     "ManifestRepo",
     "MembershipRepo",
-    "ModelCall",
-    "ModelClient",
-    "ModelSelector",
     "OutboxMessage",
     "OutboxRepo",
     "Page",
-    "PasswordHasher",
     "ProjectRepo",
     "RefreshTokenRepo",
     "RunRepo",
     "ScheduleRepo",
     "Store",
-    "Subscription",
     "TaskFilter",
     "TaskRepo",
-    "TokenSigner",
-    "Tool",
-    "ToolContext",
-    "ToolError",
-    "ToolSpec",
     "UnitOfWork",
     "UserRepo",
-    "WorkItem",
     "WorkspaceRulesRepo",
 ]
-
-
-# --------------------------------------------------------------------------- store
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,197 +468,3 @@ class Store(Protocol):
 
     async def outbox_done(self, ids: Sequence[str]) -> None: ...
     async def close(self) -> None: ...
-
-
-# --------------------------------------------------------------------------- security
-
-
-class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
-    def verify(self, password_hash: str, password: str) -> bool:
-        """False for a wrong password (never raises for one)."""
-        ...
-
-
-class InvalidToken(Exception):
-    """A token is malformed, tampered with, expired or not meant for us."""
-
-
-class TokenSigner(Protocol):
-    """Signs and checks access tokens (JWT with a pinned algorithm, audience
-    and issuer)."""
-
-    def sign(self, claims: dict[str, Any], ttl_seconds: int) -> str: ...
-    def verify(self, token: str) -> dict[str, Any]:
-        """The claims; raises InvalidToken."""
-        ...
-
-
-# --------------------------------------------------------------------------- bus
-
-
-@dataclass(frozen=True, slots=True)
-class BusMessage:
-    subject: str
-    data: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    reply: str | None = None
-
-
-class BusClosed(RuntimeError):
-    """The subscription, consumer or bus was closed."""
-
-
-class Subscription(Protocol):
-    """Messages matching a subject pattern (``*`` one token, ``>`` the rest),
-    in publish order. After `unsubscribe()` (or the bus's `close()`) iteration
-    ends and queued messages are dropped."""
-
-    def __aiter__(self) -> AsyncIterator[BusMessage]: ...
-    async def next(self, timeout: float | None = None) -> BusMessage:
-        """Raises TimeoutError when nothing arrives in time, BusClosed once closed."""
-        ...
-
-    async def unsubscribe(self) -> None: ...
-
-
-class WorkItem(Protocol):
-    subject: str
-    data: bytes
-    msg_id: str
-    delivery: int  # 1 on the first delivery
-
-    async def ack(self) -> None:
-        """Done: the message leaves the queue (from whichever delivery it came)."""
-        ...
-
-    async def nak(self, delay: float = 0.0) -> None:
-        """Give it back, to be redelivered after `delay` seconds."""
-        ...
-
-    async def in_progress(self) -> None:
-        """Still working: restart the ack deadline."""
-        ...
-
-    async def term(self) -> None:
-        """Never redeliver."""
-        ...
-
-
-class Consumer(Protocol):
-    async def fetch(self, batch: int = 1, timeout: float = 1.0) -> list[WorkItem]:
-        """Up to `batch` items, waiting up to `timeout` for the first; an empty
-        list (never an exception) when none came in time. BusClosed once closed."""
-        ...
-
-    async def close(self) -> None: ...
-
-
-class Bus(Protocol):
-    async def publish(
-        self, subject: str, data: bytes, *, headers: dict[str, str] | None = None
-    ) -> None:
-        """Fire-and-forget to current subscribers."""
-        ...
-
-    async def subscribe(self, pattern: str) -> Subscription: ...
-    async def request(self, subject: str, data: bytes, *, timeout: float) -> BusMessage:
-        """Send and wait for one reply; TimeoutError when none comes (or nobody listens)."""
-        ...
-
-    async def serve(
-        self, subject: str, handler: Callable[[BusMessage], Awaitable[bytes]]
-    ) -> Subscription:
-        """Answer requests on `subject` with `handler`'s bytes. Servers of one
-        subject form a queue group: each request reaches one of them. A handler
-        that raises sends no reply. The result only supports `unsubscribe()`."""
-        ...
-
-    async def enqueue(self, subject: str, data: bytes, *, msg_id: str) -> bool:
-        """Put a message on the durable work queue; False if `msg_id` was seen
-        within the deduplication window."""
-        ...
-
-    async def consumer(
-        self, durable: str, subjects: Sequence[str], *, ack_wait: float = 30.0, max_deliver: int = 5
-    ) -> Consumer:
-        """A durable pull consumer of work-queue messages on `subjects`
-        (patterns allowed). Each message goes to one consumer of a durable
-        name; unacked ones come back after `ack_wait`; after `max_deliver`
-        deliveries one is moved to ``swarmyard.deadletter.<subject>`` with the
-        headers named in `domain.subjects` (DEADLETTER_*). ValueError when
-        `subjects` overlap another durable's filter (each message belongs to
-        one durable) or `durable` exists with another configuration."""
-        ...
-
-    async def close(self) -> None: ...
-
-
-# --------------------------------------------------------------------------- models
-
-
-@dataclass(frozen=True, slots=True)
-class ToolSpec:
-    name: str
-    description: str
-    parameters: dict[str, Any]  # JSON schema of the arguments object
-
-
-@dataclass(slots=True)
-class ModelCall:
-    """Everything a model needs for one THINK step."""
-
-    messages: list[ModelMessage]
-    tools: list[ToolSpec]
-    max_tokens: int | None = None
-    # Context the platform knows; the offline model plays its role from it.
-    role: str = ""
-    run_id: str = ""
-    task_id: str = ""
-    task_type: str = ""
-    task_title: str = ""
-    task_description: str = ""
-    complexity: str = ""
-    parent_task_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ToolContext:
-    """Who is calling a tool: tools act inside this workspace and for this run only."""
-
-    workspace_id: str
-    run_id: str
-    task_id: str
-    role: str
-
-
-class Tool(Protocol):
-    """A tool an agent may call. The result is text for the model (JSON for
-    structured answers); a refusal or failure raises `ToolError`."""
-
-    spec: ToolSpec
-
-    async def call(self, args: dict[str, Any], ctx: ToolContext) -> str: ...
-
-
-class ToolError(Exception):
-    """A tool refused or failed; the message goes back to the model."""
-
-
-class ModelClient(Protocol):
-    provider: str  # "openai", "offline", …
-    model_name: str
-    offline: bool  # True for the built-in deterministic model: labelled so everywhere
-
-    async def request(self, call: ModelCall) -> ModelResponse:
-        """One model turn; the response carries usage and `model_name`."""
-        ...
-
-
-class ModelSelector(Protocol):
-    """Which model serves a role (the full router with budgets replaces this)."""
-
-    def select(self, role: str, task: Task, manifest: AgentManifest) -> ModelClient: ...
-    async def aclose(self) -> None:
-        """Close the clients' connections (at shutdown)."""
-        ...
