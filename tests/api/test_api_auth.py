@@ -174,3 +174,17 @@ async def test_significant_actions_are_audited_with_their_actor(api: httpx.Async
     by_system = [e["action"] for e in entries if e["actor"] == "system:bootstrap"]
     assert by_system == ["apikey.create"]  # the first start's owner key
     assert {e["actor"].split(":")[0] for e in entries} == {"api_key", "system"}
+
+
+async def test_stopping_a_run_is_audited(api: httpx.AsyncClient) -> None:
+    await api.post("/agents", json={"manifest": "developer"})
+    task = (await api.post("/tasks", json={"title": "t", "type": "bugfix"})).json()
+    async with api.stream("GET", f"/tasks/{task['id']}/stream") as r:
+        async for line in r.aiter_lines():
+            if '"run_id"' in line:
+                run_id = line.split('"run_id":"', 1)[1].split('"', 1)[0]
+                break
+    assert (await api.post(f"/runs/{run_id}/stop")).status_code == 202
+    entries = (await api.get("/audit", params={"action": "run.stop"})).json()["items"]
+    assert [(e["resource"], e["result"]) for e in entries] == [(f"run:{run_id}", "ok")]
+    assert entries[0]["actor"].startswith("api_key:")
