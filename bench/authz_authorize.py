@@ -1,4 +1,4 @@
-"""How many `authorize` calls per second: run `python tests/authz/bench_authorize.py`.
+"""How many `authorize` calls per second: run `python bench/authz_authorize.py`.
 
 Not a test (timings vary by machine); it exists so the number quoted in
 docs/authorization.md can be measured again after a change to the engine or
