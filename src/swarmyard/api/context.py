@@ -17,13 +17,28 @@ from ..authz import authorize
 from ..domain import DomainError, Principal
 from ..runtime.wiring import Container
 from ..services.auth import NotAuthenticated
+from .hardening import client_ip
 
-__all__ = ["ContainerDep", "Forbidden", "acting", "authenticated", "ensure", "get_container"]
+__all__ = [
+    "ContainerDep",
+    "Forbidden",
+    "acting",
+    "authenticated",
+    "caller_ip",
+    "ensure",
+    "get_container",
+]
 
 
 class Forbidden(DomainError):
     code = "forbidden"
     status = 403
+
+
+def caller_ip(request: Request) -> str | None:
+    """The address the audit log records: the same one the rate limiter counts."""
+    container: Container = request.app.state.container
+    return client_ip(request.scope, trust_forwarded=container.settings.trust_forwarded)
 
 
 def get_container(request: Request) -> Container:

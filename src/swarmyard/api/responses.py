@@ -12,6 +12,7 @@ from ..domain import DomainError, Principal
 from ..runtime.wiring import Container
 from ..services.audit import record_audit
 from ..services.idempotency import IdempotencyGuard, request_hash
+from .context import caller_ip
 
 __all__ = ["MAX_LIMIT", "idempotent", "json_response", "page_of"]
 
@@ -31,13 +32,12 @@ async def _audit(
     async with c.store.unit_of_work(workspace_id) as uow:
         await record_audit(
             uow,
-            c.deps.clock,
-            c.deps.ids,
+            c.deps,
             actor=principal.actor if principal else "anonymous",
             action=action,
             resource=resource,
             result=result,
-            ip=request.client.host if request.client else None,
+            ip=caller_ip(request),
         )
         await uow.commit()
 

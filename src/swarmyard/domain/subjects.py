@@ -9,11 +9,13 @@ __all__ = [
     "DEAD_LETTER_PREFIX",
     "agent_decision",
     "agent_help",
+    "auth_revoked",
     "board",
     "heartbeat",
     "run_control",
     "run_events",
     "tasks_ready",
+    "workspace_all",
     "workspace_of",
 ]
 
@@ -41,6 +43,17 @@ def run_control(workspace_id: str, run_id: str) -> str:
 
 def board(workspace_id: str) -> str:
     return f"{PREFIX}.{workspace_id}.board"
+
+
+def workspace_all(workspace_id: str) -> str:
+    """Everything published in a workspace, in publish order (streams use it
+    so board changes, run events and revocations arrive interleaved correctly)."""
+    return f"{PREFIX}.{workspace_id}.>"
+
+
+def auth_revoked(workspace_id: str) -> str:
+    """A key was revoked: streams opened with it close (the payload is its id)."""
+    return f"{PREFIX}.{workspace_id}.auth.revoked"
 
 
 def heartbeat(agent_id: str) -> str:

@@ -18,7 +18,16 @@ from ..adapters.security import Argon2Hasher, JwtSigner, load_or_create_secret
 from ..adapters.store import create_store
 from ..adapters.tools import builtin_tools
 from ..config import Settings
-from ..domain import DEFAULT_WORKSPACE, Clock, Conflict, IdSource, SystemClock, UlidIds, Workspace
+from ..domain import (
+    DEFAULT_WORKSPACE,
+    Clock,
+    Conflict,
+    IdSource,
+    SystemClock,
+    UlidIds,
+    Workspace,
+    subjects,
+)
 from ..ports import Bus, ModelSelector, Store
 from ..services.auth import AuthService
 from ..services.catalog import CatalogService
@@ -29,7 +38,7 @@ from ..services.lifecycle import Lifecycle
 from ..services.orchestrator import Orchestrator
 from ..services.projects import ProjectService
 from ..services.registry import Registry
-from ..services.rules import RulesCache
+from ..services.rules import WorkspaceRules
 from ..services.runs import RunService
 from ..services.schedules import ScheduleService
 from ..services.tasks import TaskService
@@ -64,7 +73,7 @@ class Container:
     models: ModelSelector
     auth: AuthService
     identity: IdentityService
-    rules: RulesCache
+    rules: WorkspaceRules
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -107,7 +116,7 @@ class Container:
 
     async def announce_revocation(self, workspace_id: str, key_id: str) -> None:
         """Tell every process that a key is gone, so streams opened with it close."""
-        await self.bus.publish(f"swarmyard.{workspace_id}.auth.revoked", key_id.encode())
+        await self.bus.publish(subjects.auth_revoked(workspace_id), key_id.encode())
 
     def _spawn(self, name: str, coro: object) -> None:
         self._background.append(asyncio.create_task(coro, name=name))  # type: ignore[arg-type]
@@ -180,5 +189,5 @@ def build(
         models=models,
         auth=AuthService(deps, hasher, signer),
         identity=IdentityService(deps, hasher),
-        rules=RulesCache(deps),
+        rules=WorkspaceRules(deps),
     )

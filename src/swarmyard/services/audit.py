@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import AuditEntry, Clock, IdSource
+from ..domain import AuditEntry
 from ..ports import UnitOfWork
+from .deps import Deps
 
 __all__ = ["record_audit"]
 
 
 async def record_audit(
     uow: UnitOfWork,
-    clock: Clock,
-    ids: IdSource,
+    deps: Deps,
     *,
     actor: str,
     action: str,
@@ -25,13 +25,13 @@ async def record_audit(
     """Add an entry inside the caller's transaction."""
     await uow.audit.add(
         AuditEntry(
-            id=ids.new("audit"),
+            id=deps.ids.new("audit"),
             workspace_id=uow.workspace_id,
             actor=actor,
             action=action,
             resource=resource,
             result=result,
-            at=clock.now(),
+            at=deps.clock.now(),
             ip=ip,
             details=details or {},
         )

@@ -214,8 +214,7 @@ class AuthService:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             await record_audit(
                 uow,
-                self._d.clock,
-                self._d.ids,
+                self._d,
                 actor=actor or "anonymous",
                 action=action,
                 resource=f"workspace:{workspace_id}",

@@ -112,8 +112,7 @@ class IdentityService:
             await uow.members.add(Membership(ws.id, principal.id, Role.OWNER, now))
             await record_audit(
                 uow,
-                self._d.clock,
-                self._d.ids,
+                self._d,
                 actor=principal.actor,
                 action="workspace.create",
                 resource=f"workspace:{ws.id}",
@@ -151,8 +150,7 @@ class IdentityService:
             await uow.members.add(membership)
             await record_audit(
                 uow,
-                self._d.clock,
-                self._d.ids,
+                self._d,
                 actor=principal.actor,
                 action="member.add",
                 resource=f"user:{user.id}",
@@ -171,8 +169,7 @@ class IdentityService:
             await uow.members.update(membership)
             await record_audit(
                 uow,
-                self._d.clock,
-                self._d.ids,
+                self._d,
                 actor=principal.actor,
                 action="member.role",
                 resource=f"user:{user_id}",
@@ -188,8 +185,7 @@ class IdentityService:
             await uow.members.delete(user_id)
             await record_audit(
                 uow,
-                self._d.clock,
-                self._d.ids,
+                self._d,
                 actor=principal.actor,
                 action="member.remove",
                 resource=f"user:{user_id}",
@@ -230,8 +226,7 @@ class IdentityService:
             await uow.api_keys.add(key)
             await record_audit(
                 uow,
-                self._d.clock,
-                self._d.ids,
+                self._d,
                 actor=principal.actor,
                 action="apikey.create",
                 resource=f"api_key:{key.id}",
@@ -252,8 +247,7 @@ class IdentityService:
                 await uow.api_keys.update(key)
                 await record_audit(
                     uow,
-                    self._d.clock,
-                    self._d.ids,
+                    self._d,
                     actor=principal.actor,
                     action="apikey.revoke",
                     resource=f"api_key:{key.id}",

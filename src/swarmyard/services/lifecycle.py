@@ -11,7 +11,7 @@ step and never repeats an event.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain import (
@@ -112,21 +112,19 @@ class Lifecycle:
         return Claimed(run, task, manifest, checkpoint, resumed)
 
     async def renew(self, run: Run, owner: str) -> bool:
-        until = self._d.clock.now() + self.lease
+        """Extend the lease; False when the run was taken over (fenced)."""
+        return await self._lease_until(run, owner, self._d.clock.now() + self.lease)
+
+    async def hand_back(self, run: Run, owner: str) -> bool:
+        """End our lease now (shutting down): the run may be claimed at once."""
+        return await self._lease_until(run, owner, self._d.clock.now())
+
+    async def _lease_until(self, run: Run, owner: str, until: datetime) -> bool:
         async with self._d.store.unit_of_work(run.workspace_id) as uow:
             ok = await uow.runs.renew(run.id, attempt=run.attempt, owner=owner, lease_until=until)
             await uow.commit()
         if ok:
             run.lease_expires_at = until
-        return ok
-
-    async def hand_back(self, run: Run, owner: str) -> bool:
-        """End our lease now (shutting down): the run may be claimed at once."""
-        async with self._d.store.unit_of_work(run.workspace_id) as uow:
-            ok = await uow.runs.renew(
-                run.id, attempt=run.attempt, owner=owner, lease_until=self._d.clock.now()
-            )
-            await uow.commit()
         return ok
 
     async def record(self, run: Run, events: list[RunEvent], checkpoint: bytes | None) -> None:

@@ -102,11 +102,8 @@ class ScheduleService:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             if not problems:
                 # Validate the template as a task now rather than at 3 a.m.
-                try:
-                    await self._tasks.create_in(uow, NewTask(**task))
-                except ValidationFailed as exc:
-                    problems += [Problem(f"task.{p.path}", p.reason) for p in exc.problems]
-                await uow.rollback()
+                found = await self._tasks.problems_in(uow, NewTask(**task))
+                problems += [Problem(f"task.{p.path}", p.reason) for p in found]
         if problems:
             raise ValidationFailed("schedule", problems)
         schedule = Schedule(

@@ -112,20 +112,10 @@ class TaskService:
         self._d.outbox.submit(ann.messages)
         return task
 
-    async def create_in(
-        self,
-        uow: UnitOfWork,
-        spec: NewTask,
-        *,
-        parent: Task | None = None,
-        delegated_by_run: str | None = None,
-        origin_key: str | None = None,
-    ) -> Task:
-        """Create inside the caller's transaction (delegation and schedules use this)."""
-        if origin_key is not None:
-            existing = await uow.tasks.by_origin(origin_key)
-            if existing is not None:
-                return existing
+    async def problems_in(
+        self, uow: UnitOfWork, spec: NewTask, *, parent: Task | None = None
+    ) -> list[Problem]:
+        """Everything wrong with `spec` in this workspace (empty when it may be created)."""
         problems = validate_new_task(spec, await self._known_roles(uow))
         if spec.project_id is not None:
             try:
@@ -141,6 +131,23 @@ class TaskService:
             problems.append(
                 Problem("parent_id", f"delegation deeper than {MAX_DELEGATION_DEPTH} levels")
             )
+        return problems
+
+    async def create_in(
+        self,
+        uow: UnitOfWork,
+        spec: NewTask,
+        *,
+        parent: Task | None = None,
+        delegated_by_run: str | None = None,
+        origin_key: str | None = None,
+    ) -> Task:
+        """Create inside the caller's transaction (delegation and schedules use this)."""
+        if origin_key is not None:
+            existing = await uow.tasks.by_origin(origin_key)
+            if existing is not None:
+                return existing
+        problems = await self.problems_in(uow, spec, parent=parent)
         if problems:
             raise ValidationFailed("task", problems)
         now = self._d.clock.now()
@@ -162,7 +169,7 @@ class TaskService:
             depends_on=list(spec.depends_on),
             parent_id=parent.id if parent else None,
             delegated_by_run=delegated_by_run,
-            delegation_depth=depth,
+            delegation_depth=parent.delegation_depth + 1 if parent else 0,
             status=TaskStatus(spec.status),
             review_required=spec.review_required,
             max_attempts=spec.max_attempts,

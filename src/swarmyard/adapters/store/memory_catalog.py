@@ -13,12 +13,6 @@ __all__ = ["MemoryAgentRepo", "MemoryManifestRepo", "MemoryProjectRepo"]
 
 _FIRST_PAGE = Page()
 
-_FIXED = ("id", "workspace_id", "created_at")
-
-
-def _changes(row: rows.Row, *also_fixed: str) -> rows.Row:
-    return {k: v for k, v in row.items() if k not in _FIXED and k not in also_fixed}
-
 
 class MemoryProjectRepo:
     def __init__(self, tx: MemoryTx) -> None:
@@ -40,7 +34,7 @@ class MemoryProjectRepo:
     async def update(self, project: Project) -> None:
         if self._tx.mine(self._table.get(project.id)) is None:
             raise NotFound("project", project.id)
-        changes = _changes(self._tx.freeze(rows.PROJECTS, project))
+        changes = rows.updatable(self._tx.freeze(rows.PROJECTS, project))
         self._tx.change(self._table, project.id, **changes)
 
     async def delete(self, project_id: str) -> None:
@@ -94,7 +88,7 @@ class MemoryAgentRepo:
 
     async def update(self, agent: Agent) -> None:
         self._row(agent.id)
-        changes = _changes(self._tx.freeze(rows.AGENTS, agent), "running")
+        changes = rows.updatable(self._tx.freeze(rows.AGENTS, agent), "running")
         self._tx.change(self._table, agent.id, **changes)
 
     async def delete(self, agent_id: str) -> None:

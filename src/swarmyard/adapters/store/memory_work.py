@@ -28,8 +28,6 @@ __all__ = ["MemoryEventRepo", "MemoryRunRepo", "MemoryTaskRepo"]
 _FIRST_PAGE = Page()
 _ALL_TASKS = TaskFilter()
 
-_TASK_FIXED = frozenset({"id", "workspace_id", "created_at", "origin_key", "version"})
-_RUN_FIXED = frozenset({"id", "workspace_id", "created_at", "attempt", "stop_requested"})
 _HOLDS_SLOT = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
 
 
@@ -69,7 +67,7 @@ class MemoryTaskRepo:
                 details={"id": task.id, "version": task.version, "stored_version": stored},
             )
         row = self._tx.freeze(rows.TASKS, task)
-        changes = {k: v for k, v in row.items() if k not in _TASK_FIXED}
+        changes = rows.updatable(row, "origin_key", "version")
         self._tx.change(self._table, task.id, **changes, version=stored + 1)
         task.version = stored + 1
 
@@ -191,7 +189,7 @@ class MemoryRunRepo:
                 details={"id": run.id, "attempt": run.attempt, "stored_attempt": stored["attempt"]},
             )
         row = self._tx.freeze(rows.RUNS, run)
-        changes = {k: v for k, v in row.items() if k not in _RUN_FIXED}
+        changes = rows.updatable(row, "attempt", "stop_requested")
         # Sticky, as in the SQL adapter: a save never clears a stop request.
         changes["stop_requested"] = stored["stop_requested"] or run.stop_requested
         if checkpoint is not None:

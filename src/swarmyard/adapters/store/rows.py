@@ -207,3 +207,12 @@ def manifest_row(workspace_id: str, manifest: AgentManifest) -> Row:
 
 def manifest_from_row(row: Mapping[Any, Any]) -> AgentManifest:
     return AgentManifest.model_validate(row["data"])
+
+
+# Columns an update never rewrites: identity, tenancy, birth.
+BIRTH_COLUMNS = ("id", "workspace_id", "created_at")
+
+
+def updatable(row: Row, *also_fixed: str) -> Row:
+    """The columns of `row` an update may write (both adapters use this one rule)."""
+    return {k: v for k, v in row.items() if k not in BIRTH_COLUMNS and k not in also_fixed}

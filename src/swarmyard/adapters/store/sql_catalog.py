@@ -20,13 +20,6 @@ __all__ = ["SqlAgentRepo", "SqlManifestRepo", "SqlProjectRepo"]
 
 _FIRST_PAGE = Page()
 
-# Columns an update never rewrites: identity, tenancy, birth.
-_FIXED = ("id", "workspace_id", "created_at")
-
-
-def _changes(row: rows.Row, *also_fixed: str) -> rows.Row:
-    return {k: v for k, v in row.items() if k not in _FIXED and k not in also_fixed}
-
 
 class SqlProjectRepo:
     def __init__(self, tx: SqlTx) -> None:
@@ -48,7 +41,7 @@ class SqlProjectRepo:
         statement = (
             update(projects)
             .where(self._tx.scoped(projects), projects.c.id == project.id)
-            .values(_changes(rows.PROJECTS.encode(project)))
+            .values(rows.updatable(rows.PROJECTS.encode(project)))
         )
         if not (await self._tx.execute(statement)).rowcount:
             raise NotFound("project", project.id)
@@ -111,7 +104,7 @@ class SqlAgentRepo:
         return rows.AGENTS.decode(row)
 
     async def update(self, agent: Agent) -> None:
-        changes = _changes(rows.AGENTS.encode(agent), "running")
+        changes = rows.updatable(rows.AGENTS.encode(agent), "running")
         await self._update(agent.id, changes)
 
     async def delete(self, agent_id: str) -> None:

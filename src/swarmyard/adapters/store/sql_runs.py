@@ -29,7 +29,6 @@ _FIRST_PAGE = Page()
 # The checkpoint can be large: only `checkpoint()` reads it.
 _RUN = [c for c in runs.c if c.name != "checkpoint"]
 # Never written by save: identity, tenancy, birth, and the fencing token.
-_FIXED = frozenset({"id", "workspace_id", "created_at", "attempt", "stop_requested"})
 _HOLDS_SLOT = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
 
 
@@ -87,7 +86,7 @@ class SqlRunRepo:
         return bool((await self._tx.execute(statement)).rowcount)
 
     async def save(self, run: Run, *, checkpoint: bytes | None = None) -> None:
-        values: dict[str, Any] = {k: v for k, v in rows.RUNS.encode(run).items() if k not in _FIXED}
+        values: dict[str, Any] = rows.updatable(rows.RUNS.encode(run), "attempt", "stop_requested")
         # A stop request is sticky: the API sets it while the worker holds an
         # older copy, and the worker's next save must not clear it.
         if run.stop_requested:

@@ -39,7 +39,6 @@ _ALL_TASKS = TaskFilter()
 
 # Never rewritten by update: identity, tenancy, birth, and the creation key
 # that makes retried creations idempotent.
-_FIXED = frozenset({"id", "workspace_id", "created_at", "origin_key", "version"})
 
 
 class SqlTaskRepo:
@@ -74,7 +73,7 @@ class SqlTaskRepo:
         return found[0] if found else None
 
     async def update(self, task: Task) -> None:
-        values = {k: v for k, v in rows.TASKS.encode(task).items() if k not in _FIXED}
+        values = rows.updatable(rows.TASKS.encode(task), "origin_key", "version")
         statement = (
             update(tasks)
             .where(

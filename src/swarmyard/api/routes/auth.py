@@ -7,26 +7,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from ...domain import Principal
-from ..context import ContainerDep, authenticated
+from ..context import ContainerDep, authenticated, caller_ip
 from ..responses import json_response
 from ..schemas import RefreshRequest, TokenRequest
 
 router = APIRouter(tags=["auth"])
 
 
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 @router.post("/auth/token")
 async def token(request: Request, body: TokenRequest, c: ContainerDep) -> Response:
-    pair = await c.auth.sign_in(body.email, body.password, body.workspace, client_ip(request))
+    pair = await c.auth.sign_in(body.email, body.password, body.workspace, caller_ip(request))
     return json_response(pair.as_dict())
 
 
 @router.post("/auth/refresh")
 async def refresh(request: Request, body: RefreshRequest, c: ContainerDep) -> Response:
-    pair = await c.auth.refresh(body.refresh_token, client_ip(request))
+    pair = await c.auth.refresh(body.refresh_token, caller_ip(request))
     return json_response(pair.as_dict())
 
 

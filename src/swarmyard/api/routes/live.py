@@ -63,8 +63,7 @@ class _Session:
         self.runs: dict[str, int] = {}  # run id -> last sequence sent
 
     async def serve(self) -> None:
-        prefix = subjects.board(self.p.workspace_id).rsplit(".", 1)[0]
-        sub = await self.c.bus.subscribe(f"{prefix}.>")
+        sub = await self.c.bus.subscribe(subjects.workspace_all(self.p.workspace_id))
         pump = asyncio.create_task(self._pump(sub))
         try:
             while True:
@@ -116,7 +115,7 @@ class _Session:
         await self._send({"topic": "run", "run_id": event["run_id"], "event": event})
 
     async def _pump(self, sub: Subscription) -> None:
-        revoked = f"swarmyard.{self.p.workspace_id}.auth.revoked"
+        revoked = subjects.auth_revoked(self.p.workspace_id)
         board = subjects.board(self.p.workspace_id)
         events = subjects.run_events(self.p.workspace_id, "")
         async for msg in sub:

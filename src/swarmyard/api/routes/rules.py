@@ -7,10 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
-from ...authz import validate_workspace_rules
 from ...domain import Principal
-from ...services.audit import record_audit
-from ..context import ContainerDep, acting
+from ..context import ContainerDep, acting, caller_ip
 from ..responses import json_response
 from ..schemas import _Body
 
@@ -33,18 +31,5 @@ async def put_rules(
     c: ContainerDep,
     p: Annotated[Principal, acting("policy.write")],
 ) -> Response:
-    validate_workspace_rules(body.rules)  # 422 naming the problem; nothing stored
-    async with c.store.unit_of_work(p.workspace_id) as uow:
-        await uow.rules.set(body.rules, at=c.deps.clock.now(), by=p.actor)
-        await record_audit(
-            uow,
-            c.deps.clock,
-            c.deps.ids,
-            actor=p.actor,
-            action="policy.write",
-            resource=f"workspace:{p.workspace_id}",
-            ip=request.client.host if request.client else None,
-        )
-        await uow.commit()
-    c.rules.forget(p.workspace_id)
+    await c.rules.replace(p, body.rules, ip=caller_ip(request))
     return json_response({"rules": body.rules})

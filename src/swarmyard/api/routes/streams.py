@@ -42,20 +42,14 @@ async def run_stream(
     start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
     # The workspace-wide subscription also carries key revocations, which
     # end the stream of a revoked key at once.
-    sub = await c.bus.subscribe(f"{_workspace_prefix(ws)}.>")
+    sub = await c.bus.subscribe(subjects.workspace_all(ws))
     return StreamingResponse(
         _run_events(c, p, run_id, start, sub), media_type="text/event-stream", headers=_HEADERS
     )
 
 
-def _workspace_prefix(ws: str) -> str:
-    return subjects.board(ws).rsplit(".", 1)[0]
-
-
 def _revokes(subject: str, data: bytes, p: Principal) -> bool:
-    return subject == f"{_workspace_prefix(p.workspace_id)}.auth.revoked" and (
-        data.decode() == p.id
-    )
+    return subject == subjects.auth_revoked(p.workspace_id) and (data.decode() == p.id)
 
 
 async def _run_events(
@@ -103,7 +97,7 @@ async def task_stream(
     await c.tasks.get(ws, task_id)
     # One subscription to the whole workspace keeps board changes and run
     # events in publish order: a subtask's card always precedes its events.
-    sub = await c.bus.subscribe(f"{_workspace_prefix(ws)}.>")
+    sub = await c.bus.subscribe(subjects.workspace_all(ws))
     return StreamingResponse(
         _task_tree(c, p, task_id, sub), media_type="text/event-stream", headers=_HEADERS
     )
