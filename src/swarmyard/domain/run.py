@@ -18,6 +18,8 @@ class EventType(StrEnum):
     MESSAGE = "message"
     STEP = "step"
     LLM_CALL = "llm_call"
+    # The router's decisions: model chosen and why, retries, fallbacks, breaker changes.
+    ROUTING = "routing"
     TOOL_CALL = "tool_call"
     TOOL_RESULT = "tool_result"
     DELEGATED = "delegated"

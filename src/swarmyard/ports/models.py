@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..domain import (
-    AgentManifest,
-    Task,
-)
+from ..domain import AgentManifest, ModelSpec, ProviderSpec, Task
 
 if TYPE_CHECKING:  # pydantic-ai is heavy; only the worker imports it at run time.
     from pydantic_ai.messages import ModelMessage, ModelResponse
@@ -16,7 +14,14 @@ if TYPE_CHECKING:  # pydantic-ai is heavy; only the worker imports it at run tim
 __all__ = [
     "ModelCall",
     "ModelClient",
+    "ModelClientFactory",
+    "ModelError",
+    "ModelRateLimited",
+    "ModelRequestRejected",
     "ModelSelector",
+    "ModelUnavailable",
+    "PriceTable",
+    "TablePrice",
     "Tool",
     "ToolContext",
     "ToolError",
@@ -47,6 +52,12 @@ class ModelCall:
     task_description: str = ""
     complexity: str = ""
     parent_task_id: str | None = None
+    # Where the call's cost lands (budgets, ledger) and what the role prefers.
+    workspace_id: str = ""
+    agent_id: str | None = None
+    project_id: str | None = None
+    model_tier: str = "mid"
+    preferred_models: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +89,14 @@ class ModelClient(Protocol):
     offline: bool  # True for the built-in deterministic model: labelled so everywhere
 
     async def request(self, call: ModelCall) -> ModelResponse:
-        """One model turn; the response carries usage and `model_name`."""
+        """One model turn; the response carries usage and `model_name`.
+        `call.max_tokens`, when set, is sent as the output cap."""
+        ...
+
+    def stream(self, call: ModelCall) -> AsyncIterator[str | ModelResponse]:
+        """The same turn streamed: text deltas as they arrive, then the
+        complete `ModelResponse` (with usage) as the last item. Failures
+        raise the same `ModelError`s as `request`, before or between items."""
         ...
 
 
@@ -89,3 +107,99 @@ class ModelSelector(Protocol):
     async def aclose(self) -> None:
         """Close the clients' connections (at shutdown)."""
         ...
+
+
+class ModelClientFactory(Protocol):
+    """Builds the client of one model of one provider."""
+
+    def client(
+        self, provider: ProviderSpec, model: ModelSpec, *, api_key: str | None = None
+    ) -> ModelClient:
+        """The client, built once per (provider, model, key) and reused. Without
+        `api_key` the key is read from `provider.api_key_env`. A provider that
+        cannot be used (its key variable unset) raises `ModelRequestRejected`
+        naming the problem, never the key."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close every client's connections (at shutdown)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TablePrice:
+    """A public list price, USD per million tokens. Tiered prices give their
+    highest tier here (what a worst-case reservation needs)."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+    cached_input_per_mtok: float
+
+
+class PriceTable(Protocol):
+    """Public prices of the big vendors' models (genai-prices behind it)."""
+
+    def price(self, provider_kind: str, model: str) -> TablePrice | None:
+        """None when the table does not know the model."""
+        ...
+
+    def cost_microusd(
+        self, provider_kind: str, model: str, *, tokens_in: int, tokens_out: int, tokens_cached: int
+    ) -> int | None:
+        """Exact cost of a call's usage (tiers applied; `tokens_in` includes the
+        cached ones), rounded to the µUSD; None when the model is unknown."""
+        ...
+
+
+class ModelError(Exception):
+    """A model call failed. Adapters turn every provider failure into one of
+    these, so the router never imports an SDK to classify errors.
+
+    `retryable`: whether sending the same request again (after a pause) may
+    succeed. `status_code` is the HTTP status when there was one;
+    `retry_after` the pause in seconds the provider asked for, if it did.
+    """
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        model: str = "",
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.model = model
+        self.status_code = status_code
+        self.retry_after = retry_after
+        if retryable is not None:
+            # Per instance: e.g. an exhausted quota is a 429 that waiting will not cure.
+            self.retryable = retryable
+
+
+class ModelUnavailable(ModelError):
+    """The endpoint could not serve the request now: connection refused or
+    reset, timeout, HTTP 5xx, or a malformed response. Retrying may help."""
+
+    retryable = True
+
+
+class ModelRateLimited(ModelError):
+    """The provider throttled us (HTTP 429). Retry after `retry_after`, or
+    fall back; an exhausted quota is raised with ``retryable=False``."""
+
+    retryable = True
+
+
+class ModelRequestRejected(ModelError):
+    """The provider refused this request itself (HTTP 4xx other than 429:
+    bad request, bad credentials, unknown model, context too long). Sending
+    it again unchanged will fail the same way; another model may accept it."""
+
+    retryable = False

@@ -1,10 +1,11 @@
-"""Ports for credentials: password hashing and access-token signing."""
+"""Ports for credentials: password hashing, access-token signing, and the
+secret box that encrypts stored provider keys."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-__all__ = ["InvalidToken", "PasswordHasher", "TokenSigner"]
+__all__ = ["InvalidToken", "PasswordHasher", "SecretBox", "SecretUnreadable", "TokenSigner"]
 
 
 class PasswordHasher(Protocol):
@@ -25,4 +26,18 @@ class TokenSigner(Protocol):
     def sign(self, claims: dict[str, Any], ttl_seconds: int) -> str: ...
     def verify(self, token: str) -> dict[str, Any]:
         """The claims; raises InvalidToken."""
+        ...
+
+
+class SecretUnreadable(Exception):
+    """A sealed secret cannot be opened: it was sealed under another key or altered."""
+
+
+class SecretBox(Protocol):
+    """Authenticated encryption of secrets kept in the database (provider API
+    keys), under a key that never enters the database."""
+
+    def seal(self, plaintext: str) -> str: ...
+    def open(self, sealed: str) -> str:
+        """Raises SecretUnreadable."""
         ...

@@ -26,6 +26,7 @@ from ..domain import (
     Membership,
     Project,
     RefreshToken,
+    Reservation,
     Run,
     RunEvent,
     RunStatus,
@@ -35,6 +36,7 @@ from ..domain import (
     User,
     Workspace,
 )
+from .spend import BudgetRepo, LedgerRepo, PriceRepo, ProviderRepo, SettingsRepo
 
 __all__ = [
     "AgentRepo",
@@ -383,6 +385,11 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepo
     audit: AuditRepo
     rules: WorkspaceRulesRepo
+    budgets: BudgetRepo
+    ledger: LedgerRepo
+    prices: PriceRepo
+    providers: ProviderRepo
+    settings: SettingsRepo
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
@@ -467,4 +474,11 @@ class Store(Protocol):
         ...
 
     async def outbox_done(self, ids: Sequence[str]) -> None: ...
+    async def release_expired_reservations(
+        self, now: datetime, limit: int = 500
+    ) -> list[Reservation]:
+        """Release budget reservations of every workspace whose `expires_at` is
+        past (their worker died before settling); returns what was released."""
+        ...
+
     async def close(self) -> None: ...
