@@ -9,21 +9,16 @@ import os
 import socket
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-import uvicorn
 from sqlalchemy.engine import URL
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from swarmyard.adapters.store.testing import PostgresUnavailable, find_postgres
 from swarmyard.runtime.wiring import Container, build
 from swarmyard.testing import embedded_settings
+from swarmyard.testing.providers import FakeProviderServer, RawResponse
 
 T = TypeVar("T")
 
@@ -69,31 +64,38 @@ def completion_fixture() -> Callable[..., dict[str, Any]]:
 # --------------------------------------------------------------------------- wire server
 
 
-@dataclass
 class ChatServer:
-    """A loopback OpenAI-compatible server: answers POST /v1/chat/completions
-    with the queued replies (status, JSON body) and records every request."""
+    """The OpenAI-compatible face of `FakeProviderServer`: queue chat-completion
+    bodies verbatim (`reply`), read back each request's JSON and headers."""
 
-    base_url: str = ""
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    replies: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
-    delay: float = 0.0  # seconds before answering, to provoke client timeouts
+    def __init__(self, fake: FakeProviderServer) -> None:
+        self.fake = fake
+
+    @property
+    def base_url(self) -> str:
+        return self.fake.openai_base_url
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        return [r.body for r in self.fake.requests]
+
+    @property
+    def headers(self) -> list[dict[str, str]]:
+        return [dict(r.headers) for r in self.fake.requests]
+
+    @property
+    def delay(self) -> float:
+        """Seconds before answering each request, to provoke client timeouts."""
+        return self.fake.latency
+
+    @delay.setter
+    def delay(self, seconds: float) -> None:
+        self.fake.latency = seconds
 
     def reply(
         self, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
     ) -> None:
-        self.replies.append((status, body, headers or {}))
-
-    async def _chat(self, request: Request) -> JSONResponse:
-        self.requests.append(await request.json())
-        self.headers.append(dict(request.headers))
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if not self.replies:
-            return JSONResponse({"error": {"message": "no reply queued"}}, status_code=500)
-        status, body, headers = self.replies.pop(0)
-        return JSONResponse(body, status_code=status, headers=headers)
+        self.fake.enqueue(RawResponse(body, status, headers or {}), protocol="openai")
 
 
 def completion(
@@ -137,25 +139,8 @@ def completion(
 
 @pytest.fixture
 async def chat_server() -> AsyncIterator[ChatServer]:
-    state = ChatServer()
-    app = Starlette(routes=[Route("/v1/chat/completions", state._chat, methods=["POST"])])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.005)
-        if task.done():
-            task.result()
-    state.base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        yield state
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with FakeProviderServer() as fake:
+        yield ChatServer(fake)
 
 
 @pytest.fixture

@@ -54,6 +54,22 @@ ROUTE_ACTIONS: dict[str, str | None] = {
     "post /schedules": "schedule.create",
     "get /schedules/{schedule_id}": "schedule.read",
     "delete /schedules/{schedule_id}": "schedule.delete",
+    "post /tasks/estimate": "task.create",
+    "get /budgets": "budget.read",
+    "put /budgets": "budget.write",
+    "delete /budgets/{scope}": "budget.write",
+    "delete /budgets/{scope}/{scope_id}": "budget.write",
+    "get /usage": "usage.read",
+    "get /providers": "provider.read",
+    "post /providers": "provider.write",
+    "put /providers/{name}": "provider.write",
+    "delete /providers/{name}": "provider.write",
+    "get /prices": "price.read",
+    "put /prices/{model}": "price.write",
+    "delete /prices/{model}": "price.write",
+    "get /routing": "routing.read",
+    "put /routing": "routing.write",
+    "delete /routing": "routing.write",
 }
 PUBLIC = {
     "post /auth/token",
@@ -72,6 +88,10 @@ FILL = {
     "task_id": "task_x",
     "run_id": "run_x",
     "schedule_id": "sched_x",
+    "scope": "role",
+    "scope_id": "nobody",
+    "name": "no-such-provider",
+    "model": "no-such-provider:model-x",
 }
 
 

@@ -26,7 +26,19 @@ BODIES: dict[str, dict[str, Any]] = {
     "patch /api/v1/tasks/{task_id}": {"status": "todo"},
     "patch /api/v1/workspaces/{workspace_id}/members/{user_id}": {"role": "viewer"},
     "post /api/v1/workspaces/{workspace_id}/members": {"email": "x@example.com", "role": "viewer"},
+    "put /api/v1/providers/{name}": {
+        "kind": "openai-compatible",
+        "base_url": "http://127.0.0.1:9/v1",
+        "models": [{"name": "b-model"}],
+    },
+    "put /api/v1/prices/{model}": {"input_per_mtok": 99},
 }
+# Routes that set a value under a name in the caller's own workspace: B
+# writing there creates B's own, and must leave A's alone.
+UPSERTS = {"put /api/v1/prices/{model}"}
+# Path values every workspace has in common (a workspace id, a budget
+# scope): they identify nothing of A's, so other lists may show them.
+SHARED_WORDS = {"workspace_id", "scope"}
 SKIP_PREFIX = ("/api/v1/auth/", "/healthz", "/readyz")
 
 
@@ -57,6 +69,12 @@ async def objects_of_a(api: httpx.AsyncClient, platform: Container) -> dict[str,
         )
     ).json()
     assert (await api.post("/catalog", json=CUSTOM)).status_code == 201
+    budget = {"scope": "project", "scope_id": project["id"], "monthly_cents": 100}
+    assert (await api.put("/budgets", json=budget)).status_code == 200
+    box = {"name": "a-box", "kind": "openai-compatible", "base_url": "http://127.0.0.1:9/v1"}
+    box["models"] = [{"name": "a-model"}]  # type: ignore[assignment]
+    assert (await api.post("/providers", json=box | {"api_key": "a-secret"})).status_code == 201
+    assert (await api.put("/prices/a-box:a-model", json={"input_per_mtok": 1})).status_code == 200
     return {
         "agent_id": agent["id"],
         "project_id": project["id"],
@@ -67,6 +85,10 @@ async def objects_of_a(api: httpx.AsyncClient, platform: Container) -> dict[str,
         "user_id": member["user_id"],
         "workspace_id": "default",
         "manifest_id": "a-only",
+        "scope": "project",
+        "scope_id": project["id"],
+        "name": "a-box",
+        "model": "a-box:a-model",
     }
 
 
@@ -92,8 +114,8 @@ async def test_workspace_b_reaches_nothing_of_workspace_a(
                 if method == "get":
                     r = await api.get(url, headers=b)
                     assert r.status_code == 200, (path, r.text)
-                    for value in ids.values():
-                        if value != "default":
+                    for name, value in ids.items():
+                        if name not in SHARED_WORDS:
                             assert value not in r.text, (path, value)
                     checked += 1
                 continue
@@ -101,6 +123,10 @@ async def test_workspace_b_reaches_nothing_of_workspace_a(
             missing = url.format(
                 **{k: f"{k}-nope" if k != "workspace_id" else "nope" for k in params}
             )
+            if f"{method} {path}" in UPSERTS:
+                await _own_copy_only(api, method.upper(), target, body, b)
+                checked += 1
+                continue
             got = await api.request(method.upper(), target, json=body, headers=b)
             absent = await api.request(method.upper(), missing, json=body, headers=b)
             assert got.status_code == absent.status_code == 404, (method, path, got.text)
@@ -111,5 +137,25 @@ async def test_workspace_b_reaches_nothing_of_workspace_a(
             checked += 1
     assert checked >= 30
     # and A still sees its own objects, untouched
+    assert [p["name"] for p in (await api.get("/providers")).json()["items"]] == [
+        "a-box",
+        "offline",
+    ]
+    assert len((await api.get("/budgets")).json()["items"]) == 1
     assert (await api.get(f"/tasks/{ids['task_id']}")).status_code == 200
     assert (await api.get(f"/agents/{ids['agent_id']}")).json()["replicas"] == 1
+
+
+async def _own_copy_only(
+    api: httpx.AsyncClient, method: str, url: str, body: Any, b: dict[str, str]
+) -> None:
+    """B's write lands in B's workspace: A's value is unchanged, and B's own
+    copy is removed again so the routes after this one find nothing of B's."""
+    before = (await api.get("/prices")).json()
+    r = await api.request(method, url, json=body, headers=b)
+    assert r.status_code == 200, (url, r.text)
+    assert (await api.get("/prices")).json() == before
+    assert [p["model"] for p in (await api.get("/prices", headers=b)).json()["items"]] == [
+        r.json()["model"]
+    ]
+    assert (await api.delete(url, headers=b)).status_code == 204

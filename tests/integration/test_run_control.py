@@ -14,7 +14,7 @@ from pydantic_ai.usage import RequestUsage
 from swarmyard.adapters.llm import OfflineModel
 from swarmyard.adapters.llm.errors import ModelRequestRejected
 from swarmyard.domain import DEFAULT_WORKSPACE as WS
-from swarmyard.domain import AgentManifest, EventType, RunStatus, Task, TaskStatus
+from swarmyard.domain import EventType, ModelSpec, ProviderSpec, RunStatus, Task, TaskStatus
 from swarmyard.ports import ModelCall, ModelClient, Page, TaskFilter
 from swarmyard.runtime.wiring import Container, build
 from swarmyard.services.tasks import NewTask
@@ -38,11 +38,15 @@ class ScriptedModel:
 
 
 class OneModel:
-    def __init__(self, client: ModelClient) -> None:
-        self.client = client
+    """A client factory that hands out the same client for every model."""
 
-    def select(self, role: str, task: Task, manifest: AgentManifest) -> ModelClient:
-        return self.client
+    def __init__(self, client: ModelClient) -> None:
+        self._client = client
+
+    def client(
+        self, provider: ProviderSpec, model: ModelSpec, *, api_key: str | None = None
+    ) -> ModelClient:
+        return self._client
 
     async def aclose(self) -> None:
         return None

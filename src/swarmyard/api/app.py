@@ -18,15 +18,21 @@ from .routes import (
     api_keys,
     audit,
     auth,
+    budgets,
     catalog,
+    estimates,
     health,
     live,
+    prices,
     projects,
+    providers,
+    routing,
     rules,
     runs,
     schedules,
     streams,
     tasks,
+    usage,
     workspaces,
 )
 
@@ -85,10 +91,16 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
         catalog,
         agents,
         projects,
+        estimates,  # before tasks: /tasks/estimate is no task id
         tasks,
         runs,
         schedules,
         streams,
+        budgets,
+        usage,
+        providers,
+        prices,
+        routing,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -67,11 +67,14 @@ async def idempotent(
     produce: Callable[[], Awaitable[tuple[int, Any]]],
     *,
     audit: str | None = None,
+    ident: str | None = None,
 ) -> Response:
     """Run a mutation once per `Idempotency-Key` (when the client sends one).
 
     `audit` names the action to record in the audit log with its outcome;
-    the resource is the created object's id, or else the request's path.
+    the resource is `ident` when given (objects known by what they are for,
+    like a budget, whose answer has no id), else the created object's id,
+    else the request's path.
     """
 
     async def encoded() -> tuple[int, bytes]:
@@ -84,13 +87,13 @@ async def idempotent(
                     container,
                     workspace_id,
                     audit,
-                    ident=None,
+                    ident=ident,
                     result=f"failed: {exc.code}",
                 )
             raise
         if audit:
-            ident = body.get("id") if isinstance(body, dict) else None
-            await _audit(request, container, workspace_id, audit, ident=ident, result="ok")
+            made = body.get("id") if isinstance(body, dict) else None
+            await _audit(request, container, workspace_id, audit, ident=ident or made, result="ok")
         return status, _dump(body) if body is not None else b""
 
     key = request.headers.get("idempotency-key")

@@ -12,6 +12,7 @@ __all__ = [
     "AgentCreate",
     "AgentPatch",
     "ApiKeyCreate",
+    "BudgetPut",
     "MemberAdd",
     "MemberPatch",
     "ProjectCreate",
@@ -115,3 +116,14 @@ class ApiKeyCreate(_Body):
     name: str = Field(min_length=1, max_length=100)
     role: str = "member"
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class BudgetPut(_Body):
+    """Limits in whole cents; the service checks the scope and the ranges and
+    names every problem at once."""
+
+    scope: str = Field(min_length=1, max_length=20)
+    scope_id: str = Field(default="", max_length=200)
+    monthly_cents: int | None = None
+    weekly_cents: int | None = None
+    on_exceed: str = Field(default="fallback", max_length=20)

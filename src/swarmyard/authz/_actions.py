@@ -63,9 +63,16 @@ ACTIONS: Mapping[str, ActionInfo] = MappingProxyType(
         "schedule.delete": ActionInfo("delete a cron schedule", _A),
         "audit.read": ActionInfo("read the audit log", _A),
         "budget.read": ActionInfo("see budgets and what is left of them", _V),
-        "budget.write": ActionInfo("set budgets", _A),
-        "provider.read": ActionInfo("see the configured LLM providers (never their keys)", _V),
-        "provider.write": ActionInfo("configure LLM providers and routing", _A),
+        "budget.write": ActionInfo("set and remove budgets", _A),
+        # Endpoints, key state and where each provider comes from are the
+        # admins' business; members see what the router does through prices
+        # and routing rules instead.
+        "provider.read": ActionInfo("see the configured LLM providers (never their keys)", _A),
+        "provider.write": ActionInfo("register, replace and remove LLM providers", _A),
+        "price.read": ActionInfo("see the workspace's model price overrides", _M),
+        "price.write": ActionInfo("set and remove model price overrides", _A),
+        "routing.read": ActionInfo("see the model routing rules in force", _M),
+        "routing.write": ActionInfo("change or reset the model routing rules", _A),
         "policy.read": ActionInfo("see admission and tool policies and workspace rules", _V),
         "policy.write": ActionInfo("change admission and tool policies and workspace rules", _A),
         "usage.read": ActionInfo("see token and cost usage", _V),

@@ -14,12 +14,14 @@ from .loader import (
     route_task_type,
     task_type_routes,
 )
+from .routing import default_routing_rules
 from .view import Catalog
 
 __all__ = [
     "Catalog",
     "Installed",
     "builtin_manifests",
+    "default_routing_rules",
     "dependants",
     "find_dependency_cycle",
     "load_manifest_file",

@@ -13,6 +13,7 @@ import difflib
 import json
 import re
 import tomllib
+import types
 from collections.abc import Mapping, Sequence
 from typing import Any, get_args
 
@@ -66,10 +67,13 @@ def json_syntax_problem(exc: json.JSONDecodeError, source: str) -> Problem:
     )
 
 
-def validation_problems(exc: ValidationError) -> list[Problem]:
-    """One problem per pydantic error, with a dotted path and a plain reason."""
+def validation_problems(
+    exc: ValidationError, root: type[BaseModel] = AgentManifest
+) -> list[Problem]:
+    """One problem per pydantic error, with a dotted path and a plain reason.
+    `root` is the model that was validated (for the allowed-keys hints)."""
     return [
-        Problem(".".join(str(part) for part in err["loc"]), _reason(err))
+        Problem(".".join(str(part) for part in err["loc"]), _reason(err, root))
         for err in exc.errors(include_url=False)
     ]
 
@@ -108,11 +112,11 @@ def problem_sort_key(problem: Problem) -> tuple[tuple[int, int, str], ...]:
     )
 
 
-def _reason(err: ErrorDetails) -> str:
+def _reason(err: ErrorDetails, root: type[BaseModel]) -> str:
     kind = err["type"]
     loc = err["loc"]
     if kind == "extra_forbidden":
-        return _unknown_key_reason(loc)
+        return _unknown_key_reason(loc, root)
     if kind == "missing":
         return "required field is missing"
     if kind == "string_pattern_mismatch":
@@ -127,19 +131,23 @@ def _reason(err: ErrorDetails) -> str:
     return message
 
 
-def _unknown_key_reason(loc: Sequence[int | str]) -> str:
+def _unknown_key_reason(loc: Sequence[int | str], root: type[BaseModel]) -> str:
     key = str(loc[-1]) if loc else ""
-    known = _fields_at(loc[:-1])
+    known = _fields_at(loc[:-1], root)
     if not known:
         return "unknown key"
     return f"unknown key{_did_you_mean(key, known)}; allowed keys: {', '.join(known)}"
 
 
-def _fields_at(loc: Sequence[int | str]) -> list[str]:
-    """The field names of the model at `loc` inside a manifest (for hints)."""
-    annotation: Any = AgentManifest
+def _fields_at(loc: Sequence[int | str], root: type[BaseModel]) -> list[str]:
+    """The field names of the model at `loc` inside `root` (for hints)."""
+    annotation: Any = root
     for part in loc:
-        if isinstance(part, int):
+        annotation = _without_none(annotation)
+        if _is_mapping(annotation):
+            args = get_args(annotation)
+            annotation = args[-1] if args else None
+        elif isinstance(part, int):
             args = get_args(annotation)
             annotation = args[0] if args else None
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -147,9 +155,24 @@ def _fields_at(loc: Sequence[int | str]) -> list[str]:
             annotation = field.annotation if field is not None else None
         else:
             return []
+    annotation = _without_none(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return list(annotation.model_fields)
     return []
+
+
+def _without_none(annotation: Any) -> Any:
+    """`Model | None` -> `Model` (optional sections of a file)."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if isinstance(annotation, types.UnionType) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
+def _is_mapping(annotation: Any) -> bool:
+    """A `dict[str, Model]` field: its keys are names, not fields (e.g. providers)."""
+    origin = getattr(annotation, "__origin__", None)
+    return origin is dict
 
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> str:

@@ -88,6 +88,9 @@ class ApiClient:
     def patch(self, path: str, body: Any) -> Any:
         return self._request("PATCH", API_PREFIX + path, body=body)
 
+    def put(self, path: str, body: Any) -> Any:
+        return self._request("PUT", API_PREFIX + path, body=body)
+
     def delete(self, path: str, params: Params | None = None) -> Any:
         return self._request("DELETE", API_PREFIX + path, params=params)
 

@@ -24,14 +24,18 @@ from . import (
     apikeys,
     audit,
     board,
+    budgets,
     catalog,
     login,
     projects,
+    providers,
+    routing,
     runs,
     schedules,
     serve,
     status,
     tasks,
+    usage,
     users,
     workspaces,
 )
@@ -95,8 +99,12 @@ app.add_typer(schedules.app, name="schedule")
 app.add_typer(users.app, name="user")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(workspaces.app, name="workspace")
+app.add_typer(budgets.app, name="budget")
+app.add_typer(providers.app, name="providers")
+app.add_typer(routing.app, name="routing")
 app.command("board")(board.board)
 app.command("audit")(audit.audit)
+app.command("usage")(usage.usage)
 app.command("status")(status.status)
 app.command("login")(login.login)
 app.command("logout")(login.logout)

@@ -16,7 +16,7 @@ import typer
 from .context import stdin_is_terminal
 from .errors import EXIT_API, EXIT_USAGE, CliError
 
-__all__ = ["ask", "confirm", "password"]
+__all__ = ["ask", "confirm", "password", "secret_from_stdin"]
 
 
 def password(*, from_stdin: bool, twice: bool = False) -> str:
@@ -32,6 +32,19 @@ def password(*, from_stdin: bool, twice: bool = False) -> str:
         )
     if not secret:
         raise CliError("the password is empty", exit_code=EXIT_USAGE)
+    return secret
+
+
+def secret_from_stdin(what: str) -> str:
+    """A secret given with ``--<what>-stdin``: typed with the echo off on a
+    terminal, else the first line piped in. Never an option's value, which
+    would land in the shell history."""
+    if stdin_is_terminal():
+        secret = str(typer.prompt(what.capitalize(), hide_input=True)).strip()
+    else:
+        secret = sys.stdin.readline().strip()
+    if not secret:
+        raise CliError(f"the {what} is empty", exit_code=EXIT_USAGE)
     return secret
 
 

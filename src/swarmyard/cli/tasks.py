@@ -28,31 +28,42 @@ app = typer.Typer(help="Create, list, inspect and move tasks.", no_args_is_help=
 
 TaskId = Annotated[str, typer.Argument(metavar="TASK", help="Task id.")]
 
+# The options of a new task, shared by `create` and `estimate` (an estimate
+# is asked for exactly the task one would create).
+Title = Annotated[str, typer.Argument(metavar="TITLE", help="What needs doing.")]
+TaskType = Annotated[
+    str, typer.Option("--type", "-t", help="feature, bugfix, design, review, test, docs, ...")
+]
+Description = Annotated[str | None, typer.Option("--description", "-d")]
+Priority = Annotated[PriorityName | None, typer.Option()]
+Complexity = Annotated[ComplexityName | None, typer.Option()]
+Role = Annotated[str | None, typer.Option(help="Role that must take it.")]
+Capabilities = Annotated[list[str] | None, typer.Option(help="Required capability (repeatable).")]
+DependsOn = Annotated[
+    list[str] | None, typer.Option(help="Task that must be done first (repeatable).")
+]
+Project = Annotated[str | None, typer.Option(help="Project id or name.")]
+Backlog = Annotated[bool, typer.Option("--backlog", help="Put it in the backlog, not todo.")]
+Review = Annotated[bool, typer.Option("--review", help="A person reviews the result.")]
+MaxAttempts = Annotated[int | None, typer.Option(min=1, help="Runs before it fails.")]
+
 
 @app.command("create")
 def create(
     ctx: typer.Context,
     *,
-    title: Annotated[str, typer.Argument(metavar="TITLE", help="What needs doing.")],
-    task_type: Annotated[
-        str, typer.Option("--type", "-t", help="feature, bugfix, design, review, test, docs, ...")
-    ],
-    description: Annotated[str | None, typer.Option("--description", "-d")] = None,
-    priority: Annotated[PriorityName | None, typer.Option()] = None,
-    complexity: Annotated[ComplexityName | None, typer.Option()] = None,
-    role: Annotated[str | None, typer.Option(help="Role that must take it.")] = None,
-    capability: Annotated[
-        list[str] | None, typer.Option(help="Required capability (repeatable).")
-    ] = None,
-    depends_on: Annotated[
-        list[str] | None, typer.Option(help="Task that must be done first (repeatable).")
-    ] = None,
-    project: Annotated[str | None, typer.Option(help="Project id or name.")] = None,
-    backlog: Annotated[
-        bool, typer.Option("--backlog", help="Put it in the backlog, not todo.")
-    ] = False,
-    review: Annotated[bool, typer.Option("--review", help="A person reviews the result.")] = False,
-    max_attempts: Annotated[int | None, typer.Option(min=1, help="Runs before it fails.")] = None,
+    title: Title,
+    task_type: TaskType,
+    description: Description = None,
+    priority: Priority = None,
+    complexity: Complexity = None,
+    role: Role = None,
+    capability: Capabilities = None,
+    depends_on: DependsOn = None,
+    project: Project = None,
+    backlog: Backlog = False,
+    review: Review = False,
+    max_attempts: MaxAttempts = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Follow the work live until it ends.")
     ] = False,
@@ -64,6 +75,88 @@ def create(
             exit_code=EXIT_USAGE,
         )
     client, out = session(ctx)
+    body = _new_task(
+        client,
+        title=title,
+        task_type=task_type,
+        description=description,
+        priority=priority,
+        complexity=complexity,
+        role=role,
+        capability=capability,
+        depends_on=depends_on,
+        project=project,
+        backlog=backlog,
+        review=review,
+        max_attempts=max_attempts,
+    )
+    task = client.post("/tasks", body)
+    if wait:
+        raise typer.Exit(watch.follow_task(client, out, task))
+    if out.json_mode:
+        out.json(task)
+        return
+    out.line(f"created task {task.get('id')}: {task.get('title')} ({task.get('status')})", "green")
+
+
+@app.command("estimate")
+def estimate(
+    ctx: typer.Context,
+    *,
+    title: Title,
+    task_type: TaskType,
+    description: Description = None,
+    priority: Priority = None,
+    complexity: Complexity = None,
+    role: Role = None,
+    capability: Capabilities = None,
+    depends_on: DependsOn = None,
+    project: Project = None,
+    backlog: Backlog = False,
+    review: Review = False,
+    max_attempts: MaxAttempts = None,
+) -> None:
+    """What such a task would likely cost, and on which model (nothing is created)."""
+    client, out = session(ctx)
+    body = _new_task(
+        client,
+        title=title,
+        task_type=task_type,
+        description=description,
+        priority=priority,
+        complexity=complexity,
+        role=role,
+        capability=capability,
+        depends_on=depends_on,
+        project=project,
+        backlog=backlog,
+        review=review,
+        max_attempts=max_attempts,
+    )
+    found = client.post("/tasks/estimate", body)
+    if out.json_mode:
+        out.json(found)
+        return
+    out.fields(_estimate_fields(found), title=f"estimate: {title}")
+
+
+def _new_task(
+    client: ApiClient,
+    *,
+    title: str,
+    task_type: str,
+    description: str | None,
+    priority: str | None,
+    complexity: str | None,
+    role: str | None,
+    capability: list[str] | None,
+    depends_on: list[str] | None,
+    project: str | None,
+    backlog: bool,
+    review: bool,
+    max_attempts: int | None,
+) -> dict[str, Any]:
+    """The body of POST /tasks: only what was given, the server's defaults for the rest."""
     body: dict[str, Any] = {
         "title": title,
         "type": task_type,
@@ -78,13 +171,24 @@ def create(
         "review_required": review or None,
         "max_attempts": max_attempts,
     }
-    task = client.post("/tasks", {k: v for k, v in body.items() if v is not None})
-    if wait:
-        raise typer.Exit(watch.follow_task(client, out, task))
-    if out.json_mode:
-        out.json(task)
-        return
-    out.line(f"created task {task.get('id')}: {task.get('title')} ({task.get('status')})", "green")
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _estimate_fields(found: dict[str, Any]) -> list[tuple[str, object]]:
+    low, high = money(found.get("low_usd")), money(found.get("high_usd"))
+    return [
+        ("role", found.get("role")),
+        ("agent", found.get("agent_id") or "none installed yet: the role's manifest"),
+        ("model", found.get("model")),
+        ("tier", found.get("tier")),
+        ("fallbacks", found.get("chain", [])[1:] if isinstance(found.get("chain"), list) else None),
+        ("expected", money(found.get("expected_usd"))),
+        ("range", f"{low} to {high}"),
+        ("max per call", money(found.get("max_per_call_usd"))),
+        ("budget", found.get("budget")),
+        ("why", found.get("reason")),
+        ("based on", found.get("basis")),
+    ]
 
 
 def _statuses(values: list[str] | None) -> list[str] | None:

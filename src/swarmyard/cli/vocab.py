@@ -12,11 +12,16 @@ from typing import Literal
 __all__ = [
     "BOARD_MAIN",
     "BOARD_OTHER",
+    "BudgetScopeName",
     "ComplexityName",
     "MissedPolicy",
+    "ModelTierName",
+    "OnExceedName",
     "PriorityName",
+    "ProviderKindName",
     "RoleName",
     "TaskStatusName",
+    "UsageGroupName",
 ]
 
 TaskStatusName = Literal[
@@ -25,6 +30,17 @@ TaskStatusName = Literal[
 PriorityName = Literal["low", "normal", "high", "urgent"]
 ComplexityName = Literal["low", "medium", "high", "critical"]
 MissedPolicy = Literal["skip", "once"]
+# Spending: what a budget covers, what happens once it is spent, how usage is grouped.
+BudgetScopeName = Literal["workspace", "role", "project", "agent"]
+OnExceedName = Literal["fallback", "refuse"]
+UsageGroupName = Literal[
+    "provider", "model", "role", "task_type", "day", "project", "agent", "task", "run"
+]
+# Model providers and the tiers of their models.
+ProviderKindName = Literal[
+    "openai", "openai-compatible", "ollama", "anthropic", "gemini", "offline"
+]
+ModelTierName = Literal["fast", "mid", "premium"]
 # Workspace roles, from most to least powerful.
 RoleName = Literal["owner", "admin", "member", "viewer"]
 

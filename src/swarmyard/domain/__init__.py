@@ -19,6 +19,7 @@ from .budget import (
     counter_keys,
     microusd_to_cents,
     tier_for,
+    window_end,
     window_start,
 )
 from .clock import Clock, FakeClock, IdSource, SequentialIds, SystemClock, UlidIds
@@ -134,5 +135,6 @@ __all__ = [
     "recency_weight",
     "score",
     "tier_for",
+    "window_end",
     "window_start",
 ]

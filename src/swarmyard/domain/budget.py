@@ -33,6 +33,7 @@ __all__ = [
     "counter_keys",
     "microusd_to_cents",
     "tier_for",
+    "window_end",
     "window_start",
 ]
 
@@ -105,6 +106,17 @@ def window_start(period: BudgetPeriod, at: datetime) -> datetime:
     if period is BudgetPeriod.MONTH:
         return day.replace(day=1)
     return day - timedelta(days=day.weekday())
+
+
+def window_end(period: BudgetPeriod, start: datetime) -> datetime:
+    """End (UTC, exclusive) of the window beginning at `start`: the 1st of the
+    next month, or a week later. `start` is a `window_start` value."""
+    start = start.astimezone(UTC)
+    if period is BudgetPeriod.MONTH:
+        if start.month == 12:
+            return start.replace(year=start.year + 1, month=1, day=1)
+        return start.replace(month=start.month + 1, day=1)
+    return start + timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)

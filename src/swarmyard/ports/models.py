@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..domain import AgentManifest, ModelSpec, ProviderSpec, Task
+from ..domain import ModelSpec, ProviderSpec
 
 if TYPE_CHECKING:  # pydantic-ai is heavy; only the worker imports it at run time.
     from pydantic_ai.messages import ModelMessage, ModelResponse
@@ -18,7 +18,6 @@ __all__ = [
     "ModelError",
     "ModelRateLimited",
     "ModelRequestRejected",
-    "ModelSelector",
     "ModelUnavailable",
     "PriceTable",
     "TablePrice",
@@ -97,15 +96,6 @@ class ModelClient(Protocol):
         """The same turn streamed: text deltas as they arrive, then the
         complete `ModelResponse` (with usage) as the last item. Failures
         raise the same `ModelError`s as `request`, before or between items."""
-        ...
-
-
-class ModelSelector(Protocol):
-    """Which model serves a role (the full router with budgets replaces this)."""
-
-    def select(self, role: str, task: Task, manifest: AgentManifest) -> ModelClient: ...
-    async def aclose(self) -> None:
-        """Close the clients' connections (at shutdown)."""
         ...
 
 

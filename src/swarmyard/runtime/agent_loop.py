@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,17 +28,17 @@ from pydantic_ai.messages import (
     ToolReturnPart,
 )
 
-from ..domain import EventType, Run, RunStatus, StaleAttempt, Task
-from ..ports import ModelCall, ModelClient, ModelSelector, Tool, ToolContext, ToolError, ToolSpec
+from ..domain import AgentManifest, EventType, Run, RunStatus, StaleAttempt, Task
+from ..ports import ModelCall, Tool, ToolContext, ToolError, ToolSpec
 from ..services.delegation import DelegationRequest, Delegator, SubtaskOutcome
 from ..services.lifecycle import Claimed, Lifecycle, Outcome
+from ..services.router import ModelRouter, RouteNote, RoutingFailed
 from .delegation_wait import SubtaskWaiter
 from .prompts import DELEGATE_SPEC, initial_messages
 
 __all__ = ["AgentLoop", "RunControl"]
 
 _TEXT_EVENT_CHARS = 2000
-_RETRY_DELAYS = (0.5, 1.0, 2.0)
 
 
 class RunStopped(Exception):
@@ -73,7 +72,7 @@ class AgentLoop:
         lifecycle: Lifecycle,
         delegator: Delegator,
         waiter: SubtaskWaiter,
-        models: ModelSelector,
+        router: ModelRouter,
         tools: dict[str, Tool],
         *,
         run_max_seconds: float,
@@ -81,7 +80,7 @@ class AgentLoop:
         self._life = lifecycle
         self._delegator = delegator
         self._waiter = waiter
-        self._models = models
+        self._router = router
         self._tools = tools
         self._max_seconds = run_max_seconds
 
@@ -98,8 +97,7 @@ class AgentLoop:
             for name in manifest.allowed_tools
             if name == "delegate" or name in self._tools
         ]
-        client = self._models.select(run.role, task, manifest)
-        session = _Session(run, task, control, messages, specs, client, manifest.max_steps)
+        session = _Session(run, task, manifest, control, messages, specs)
         if run.stop_requested:
             control.request_stop("stopped on request")
         # The limit counts from the run's first start, across resumed attempts.
@@ -139,8 +137,8 @@ class AgentLoop:
             if isinstance(last, ModelResponse) and last.tool_calls:
                 await self._act(s, last.tool_calls)
                 continue
-            if s.run.steps >= s.max_steps:
-                msg = f"no final answer after {s.max_steps} steps (the role's max_steps)"
+            if s.run.steps >= s.manifest.max_steps:
+                msg = f"no final answer after {s.manifest.max_steps} steps (the role's max_steps)"
                 return (
                     Outcome(RunStatus.FAILED, error=msg),
                     [self._life.event(s.run, EventType.ERROR, {"message": msg})],
@@ -152,51 +150,43 @@ class AgentLoop:
     async def _think(self, s: _Session) -> tuple[Outcome, list[Any]] | None:
         run = s.run
         run.steps += 1
-        call = ModelCall(
-            messages=s.messages,
-            tools=s.specs,
-            role=run.role,
-            run_id=run.id,
-            task_id=s.task.id,
-            task_type=s.task.type,
-            task_title=s.task.title,
-            task_description=s.task.description,
-            complexity=s.task.complexity.value,
-            parent_task_id=s.task.parent_id,
-        )
-        t0 = time.monotonic()
+        notes: list[RouteNote] = []
         try:
-            response = await self._call_model(s, call)
+            routed = await self._interruptible(
+                self._router.complete(self._call(s), notes), s.control
+            )
         except RunStopped:
             run.steps -= 1
             raise
-        except Exception as exc:  # a model failure ends the run, named in its events
-            msg = f"model call failed: {_describe(exc)}"
-            return (
-                Outcome(RunStatus.FAILED, error=msg),
-                [self._life.event(run, EventType.ERROR, {"message": msg})],
-            )
-        duration_ms = round((time.monotonic() - t0) * 1000, 3)
+        except RoutingFailed as exc:
+            msg = f"model call failed: {exc.message}"
+            events = self._notes(s, notes)
+            events.append(self._life.event(run, EventType.ERROR, {"message": msg}))
+            return Outcome(RunStatus.FAILED, error=_clip(msg)), events
+        response = routed.response
         s.messages.append(response)
-        usage = response.usage
-        run.tokens_in += usage.input_tokens
-        run.tokens_out += usage.output_tokens
-        run.model = f"{s.client.provider}:{s.client.model_name}"
+        run.tokens_in += routed.tokens_in
+        run.tokens_out += routed.tokens_out
+        run.cost_microusd += routed.cost_microusd
+        run.model = routed.candidate.ref
         text = response.text or ""
-        events = [
+        events = self._notes(s, notes)
+        events += [
             self._life.event(run, EventType.STEP, {"step": run.steps}),
             self._life.event(
                 run,
                 EventType.LLM_CALL,
                 {
-                    "model": s.client.model_name,
-                    "provider": s.client.provider,
-                    "offline": s.client.offline,
-                    "tokens_in": usage.input_tokens,
-                    "tokens_out": usage.output_tokens,
-                    # The offline model is free; prices of real models come with the router.
-                    "cost_usd": 0.0 if s.client.offline else None,
-                    "duration_ms": duration_ms,
+                    "model": routed.candidate.model,
+                    "provider": routed.candidate.provider,
+                    "offline": routed.candidate.offline,
+                    "tokens_in": routed.tokens_in,
+                    "tokens_out": routed.tokens_out,
+                    "tokens_cached": routed.tokens_cached,
+                    "cost_usd": routed.cost_microusd / 1_000_000,
+                    "run_cost_usd": run.cost_microusd / 1_000_000,
+                    "duration_ms": routed.latency_ms,
+                    "reason": routed.reason,
                     "tool_calls": len(response.tool_calls),
                     "text": text[:_TEXT_EVENT_CHARS],
                 },
@@ -216,20 +206,39 @@ class AgentLoop:
         await self._life.record(run, events, _dump(s.messages))
         return None
 
-    async def _call_model(self, s: _Session, call: ModelCall) -> ModelResponse:
-        for delay in (*_RETRY_DELAYS, None):
-            try:
-                response: ModelResponse = await self._interruptible(
-                    s.client.request(call), s.control
-                )
-                return response
-            except RunStopped:
-                raise
-            except Exception as exc:
-                if delay is None or not getattr(exc, "retryable", False):
-                    raise
-                await self._interruptible(asyncio.sleep(delay), s.control)
-        raise AssertionError("unreachable")
+    @staticmethod
+    def _call(s: _Session) -> ModelCall:
+        run, task, manifest = s.run, s.task, s.manifest
+        return ModelCall(
+            messages=s.messages,
+            tools=s.specs,
+            role=run.role,
+            run_id=run.id,
+            task_id=task.id,
+            task_type=task.type,
+            task_title=task.title,
+            task_description=task.description,
+            complexity=task.complexity.value,
+            parent_task_id=task.parent_id,
+            workspace_id=run.workspace_id,
+            agent_id=run.agent_id,
+            project_id=task.project_id,
+            model_tier=manifest.model.tier.value,
+            preferred_models=list(manifest.model.preferred),
+        )
+
+    def _notes(self, s: _Session, notes: list[RouteNote]) -> list[Any]:
+        """The router's notes as events. A step that routes exactly like the
+        one before says so once, not at every step."""
+        events = []
+        for note in notes:
+            if note.payload.get("action") == "route":
+                key = (note.payload.get("chain"), note.payload.get("reason"))
+                if key == s.last_route:
+                    continue
+                s.last_route = key
+            events.append(self._life.event(s.run, EventType.ROUTING, note.payload))
+        return events
 
     async def _interruptible(self, coro: Any, control: RunControl) -> Any:
         work = asyncio.ensure_future(coro)
@@ -305,17 +314,16 @@ class AgentLoop:
 class _Session:
     run: Run
     task: Task
+    manifest: AgentManifest
     control: RunControl
     messages: list[ModelMessage]
     specs: list[ToolSpec]
-    client: ModelClient
-    max_steps: int
+    last_route: tuple[Any, Any] | None = None
 
 
 def _dump(messages: list[ModelMessage]) -> bytes:
     return ModelMessagesTypeAdapter.dump_json(messages)
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) < 500 else text[:500] + "…"
+def _clip(text: str) -> str:
+    return text if len(text) < 2000 else text[:2000] + "…"

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from ..domain import Clock
 from ..ports import Bus, Store
 from ..services.orchestrator import Orchestrator
 from ..services.schedules import ScheduleService
@@ -92,6 +93,7 @@ def scheduler_jobs(
     schedules: ScheduleService,
     recovery: Recovery,
     relay: Relay,
+    clock: Clock,
     *,
     lease_seconds: float,
 ) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
@@ -103,4 +105,6 @@ def scheduler_jobs(
         ("schedules", 5.0, tick_schedules),
         ("recovery", max(0.5, lease_seconds / 3), recovery.sweep),
         ("outbox", 2.0, relay.sweep),
+        # Budget reservations of calls whose worker died before settling them.
+        ("reservations", 30.0, lambda: store.release_expired_reservations(clock.now())),
     ]

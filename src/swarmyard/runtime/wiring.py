@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import structlog
 
 from ..adapters.bus import create_bus
-from ..adapters.llm.selector import DefaultModelSelector
-from ..adapters.security import Argon2Hasher, JwtSigner, load_or_create_secret
+from ..adapters.security import Argon2Hasher, FernetSecretBox, JwtSigner, load_or_create_secret
 from ..adapters.store import create_store
 from ..adapters.tools import builtin_tools
 from ..config import Settings
+from ..config_file import PlatformFile, find_platform_file, load_platform_file
 from ..domain import (
     DEFAULT_WORKSPACE,
     Clock,
@@ -28,24 +28,29 @@ from ..domain import (
     Workspace,
     subjects,
 )
-from ..ports import Bus, ModelSelector, Store
+from ..ports import Bus, ModelClientFactory, Store
 from ..services.auth import AuthService
+from ..services.budgets import BudgetService
 from ..services.catalog import CatalogService
 from ..services.delegation import Delegator
 from ..services.deps import Deps
 from ..services.identity import IdentityService
 from ..services.lifecycle import Lifecycle
+from ..services.model_admin import ModelAdmin
 from ..services.orchestrator import Orchestrator
 from ..services.projects import ProjectService
 from ..services.registry import Registry
+from ..services.router import ModelRouter
 from ..services.rules import WorkspaceRules
 from ..services.runs import RunService
 from ..services.schedules import ScheduleService
 from ..services.tasks import TaskService
+from ..services.usage import UsageService
 from .agent_loop import AgentLoop
 from .credentials import write_credentials
 from .delegation_wait import SubtaskWaiter
 from .loops import orchestrator_loop, periodic, scheduler_jobs
+from .model_wiring import model_layer
 from .recovery import Recovery
 from .relay import Relay
 from .worker import Worker
@@ -70,7 +75,11 @@ class Container:
     lifecycle: Lifecycle
     recovery: Recovery
     worker: Worker
-    models: ModelSelector
+    router: ModelRouter
+    models: ModelClientFactory
+    budgets: BudgetService
+    usage: UsageService
+    model_admin: ModelAdmin
     auth: AuthService
     identity: IdentityService
     rules: WorkspaceRules
@@ -110,6 +119,7 @@ class Container:
                 self.schedules,
                 self.recovery,
                 self.relay,
+                self.deps.clock,
                 lease_seconds=self.settings.lease_seconds,
             ):
                 self._spawn(name, periodic(name, every, job))
@@ -128,7 +138,7 @@ class Container:
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         await self.relay.drain()
-        await self.models.aclose()
+        await self.models.aclose()  # the model clients' connections
         await self.bus.close()
         await self.store.close()
 
@@ -143,10 +153,14 @@ def build(
     *,
     clock: Clock | None = None,
     ids: IdSource | None = None,
-    models: ModelSelector | None = None,
+    models: ModelClientFactory | None = None,
+    platform: PlatformFile | None = None,
     store: Store | None = None,
     bus: Bus | None = None,
 ) -> Container:
+    """Build a process from settings. `models` replaces the client factory
+    (tests hand in their own clients); `platform` the platform file, read
+    from its usual places when not given."""
     clock = clock or SystemClock()
     ids = ids or UlidIds()
     if settings.resolved_database_url.startswith("sqlite"):
@@ -159,19 +173,22 @@ def build(
     tasks = TaskService(deps, catalog.known_roles)
     lifecycle = Lifecycle(deps, catalog, lease_seconds=settings.lease_seconds)
     delegator = Delegator(deps, tasks, lifecycle)
-    models = models or DefaultModelSelector(settings)
+    secret = load_or_create_secret(settings.secret_key, settings.data_dir / "secret.key")
+    if platform is None:
+        platform = load_platform_file(find_platform_file(settings.data_dir))
+    layer = model_layer(settings, platform, deps, FernetSecretBox(secret), factory=models)
     loop = AgentLoop(
         lifecycle,
         delegator,
         SubtaskWaiter(bus, delegator),
-        models,
+        layer.router,
         builtin_tools(store),
         run_max_seconds=settings.run_max_seconds,
     )
     owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new('w')[-6:]}"
     worker = Worker(bus, lifecycle, loop, owner=owner, concurrency=settings.worker_concurrency)
     hasher = Argon2Hasher()
-    signer = JwtSigner(load_or_create_secret(settings.secret_key, settings.data_dir / "secret.key"))
+    signer = JwtSigner(secret)
     return Container(
         settings=settings,
         deps=deps,
@@ -186,7 +203,11 @@ def build(
         lifecycle=lifecycle,
         recovery=Recovery(deps, lifecycle),
         worker=worker,
-        models=models,
+        router=layer.router,
+        models=layer.factory,
+        budgets=BudgetService(deps),
+        usage=UsageService(deps, layer.router),
+        model_admin=layer.admin,
         auth=AuthService(deps, hasher, signer),
         identity=IdentityService(deps, hasher),
         rules=WorkspaceRules(deps),

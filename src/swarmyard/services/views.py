@@ -9,16 +9,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..domain import Agent, AgentManifest, Project, Run, Schedule, Task
+from ..domain import (
+    MICROUSD_PER_CENT,
+    Agent,
+    AgentManifest,
+    ModelPrice,
+    Project,
+    Run,
+    Schedule,
+    Task,
+    UsageRow,
+)
+from .budgets import BudgetStatus
 
 __all__ = [
     "agent_view",
+    "budget_view",
     "manifest_view",
     "microusd_to_usd",
+    "price_view",
     "project_view",
     "run_view",
     "schedule_view",
     "task_view",
+    "usage_row_view",
 ]
 
 
@@ -28,6 +42,14 @@ def microusd_to_usd(value: int | float) -> float:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _cents(microusd: int | None) -> int | float | None:
+    """Whole cents as an int (limits are set in cents), spending to the µUSD."""
+    if microusd is None:
+        return None
+    whole, rest = divmod(microusd, MICROUSD_PER_CENT)
+    return whole if rest == 0 else round(microusd / MICROUSD_PER_CENT, 4)
 
 
 def task_view(t: Task) -> dict[str, Any]:
@@ -137,4 +159,52 @@ def schedule_view(s: Schedule) -> dict[str, Any]:
         "last_task_id": s.last_task_id,
         "runs": s.runs,
         "created_at": _iso(s.created_at),
+    }
+
+
+def budget_view(status: BudgetStatus) -> dict[str, Any]:
+    b = status.budget
+    return {
+        "scope": b.scope.value,
+        "scope_id": b.scope_id,
+        "monthly_cents": _cents(b.monthly_limit_microusd),
+        "weekly_cents": _cents(b.weekly_limit_microusd),
+        "on_exceed": b.on_exceed.value,
+        "updated_at": _iso(b.updated_at),
+        "updated_by": b.updated_by,
+        "windows": [
+            {
+                "period": w.period,
+                "window_start": w.window_start,
+                "limit_cents": _cents(w.limit_microusd),
+                "spent_cents": _cents(w.spent_microusd),
+                "reserved_cents": _cents(w.reserved_microusd),
+                "utilisation": round(w.utilisation, 4),
+                "tier": w.tier.value,
+            }
+            for w in status.windows
+        ],
+    }
+
+
+def usage_row_view(row: UsageRow) -> dict[str, Any]:
+    return {
+        "key": row.key,
+        "calls": row.calls,
+        "failed_calls": row.failed_calls,
+        "tokens_in": row.tokens_in,
+        "tokens_out": row.tokens_out,
+        "tokens_cached": row.tokens_cached,
+        "cost_usd": microusd_to_usd(row.cost_microusd),
+    }
+
+
+def price_view(p: ModelPrice) -> dict[str, Any]:
+    return {
+        "model": p.model_ref,
+        "input_per_mtok": p.input_per_mtok,
+        "output_per_mtok": p.output_per_mtok,
+        "cached_input_per_mtok": p.cached_input_per_mtok,
+        "updated_at": _iso(p.updated_at),
+        "updated_by": p.updated_by,
     }

@@ -1,12 +1,14 @@
 """Fixtures for the model adapters: the platform's built-in tools, a tiny
-agent loop that drives a `ModelClient` to its final answer, and a loopback
-server speaking the OpenAI chat-completions wire protocol."""
+agent loop that drives a `ModelClient` to its final answer, a loopback
+server speaking the vendors' wire protocols (`fake_provider`), and helpers
+to build a call and to collect a stream."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from pydantic_ai.messages import (
@@ -21,6 +23,7 @@ from pydantic_ai.messages import (
 )
 
 from swarmyard.ports import ModelCall, ModelClient, ToolSpec
+from swarmyard.testing.providers import FakeProviderServer
 
 TOOLS = [
     ToolSpec(
@@ -151,3 +154,55 @@ def drive_fixture() -> Callable[..., Awaitable[Transcript]]:
 @pytest.fixture(name="delegation")
 def delegation_fixture() -> Callable[..., str]:
     return delegation
+
+
+def ask(tools: list[ToolSpec] | None = None, **fields: Any) -> ModelCall:
+    """A one-question call: a system prompt and a user prompt, `tools` offered."""
+    messages = [
+        ModelRequest(
+            parts=[
+                SystemPromptPart("You are the developer of a Swarmyard team."),
+                UserPromptPart("Fix the CSV export."),
+            ]
+        )
+    ]
+    return ModelCall(messages=fields.pop("messages", messages), tools=tools or [], **fields)
+
+
+async def collect(stream: AsyncIterator[str | ModelResponse]) -> tuple[list[str], ModelResponse]:
+    """A stream's text deltas and its final response, checking the port's
+    promise: strings first, then exactly one response, last."""
+    items = [item async for item in stream]
+    *deltas, last = items
+    assert all(isinstance(d, str) for d in deltas), items
+    assert isinstance(last, ModelResponse), items
+    return [d for d in deltas if isinstance(d, str)], last
+
+
+async def drain(
+    stream: AsyncIterator[str | ModelResponse], into: list[str | ModelResponse]
+) -> None:
+    """Read a stream to its end (or its error), keeping what arrived in `into`."""
+    async for item in stream:
+        into.append(item)
+
+
+@pytest.fixture
+async def fake_provider() -> AsyncIterator[FakeProviderServer]:
+    async with FakeProviderServer() as fake:
+        yield fake
+
+
+@pytest.fixture(name="ask")
+def ask_fixture() -> Callable[..., ModelCall]:
+    return ask
+
+
+@pytest.fixture(name="drain")
+def drain_fixture() -> Callable[..., Awaitable[None]]:
+    return drain
+
+
+@pytest.fixture(name="collect")
+def collect_fixture() -> Callable[..., Awaitable[tuple[list[str], ModelResponse]]]:
+    return collect

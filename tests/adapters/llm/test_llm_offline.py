@@ -110,6 +110,24 @@ def test_implements_the_port(model: OfflineModel) -> None:
     )
 
 
+async def test_streams_its_text_then_the_same_response(
+    model: OfflineModel, call_for: Any, collect: Any
+) -> None:
+    call = call_for()
+    deltas, response = await collect(model.stream(call))
+    (text,) = [p.content for p in response.parts if isinstance(p, TextPart)]
+    assert len(deltas) > 1
+    assert "".join(deltas) == text
+    assert ModelMessagesTypeAdapter.dump_json([response]) == ModelMessagesTypeAdapter.dump_json(
+        [await model.request(call)]
+    )
+
+
+def test_takes_the_names_the_router_knows_it_by() -> None:
+    client = OfflineModel(provider="builtin", model="offline-mid")
+    assert (client.provider, client.model_name) == ("builtin", "offline-mid")
+
+
 async def test_same_call_gives_the_same_bytes(model: OfflineModel, call_for: Any) -> None:
     call = call_for()
     first = await model.request(call)

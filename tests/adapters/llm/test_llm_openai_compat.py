@@ -1,5 +1,6 @@
 """The OpenAI-compatible adapter against a loopback server that speaks the
-real chat-completions wire protocol."""
+real chat-completions wire protocol (the `chat_server` face of the fake
+provider, which queues chat-completion bodies verbatim)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from swarmyard.adapters.llm import (
 )
 from swarmyard.adapters.llm.errors import ModelConfigurationError
 from swarmyard.ports import ModelCall, ModelClient
+from swarmyard.testing.providers import Reply, ToolCall
 
 SECRET = "sk-test-4f9a1c77e2b0d3secret"
 
@@ -259,3 +261,32 @@ async def test_credentials_in_the_url_never_reach_messages(closed_port: int) -> 
 def test_model_name_is_required() -> None:
     with pytest.raises(ModelConfigurationError, match="model name"):
         OpenAICompatibleModel(base_url="http://127.0.0.1:1/v1", model=" ")
+
+
+async def test_streams_deltas_then_the_response_with_usage(
+    fake_provider: Any, ask: Any, tools: list[Any], collect: Any
+) -> None:
+    client = OpenAICompatibleModel(
+        base_url=fake_provider.openai_base_url, model="qwen2.5", api_key=SECRET
+    )
+    fake_provider.enqueue(
+        Reply(
+            "Checking the parent.",
+            [ToolCall("read_task", {"task_id": "t-1"}, "call_s")],
+            input_tokens=90,
+            output_tokens=14,
+            cached_tokens=64,
+        )
+    )
+    try:
+        deltas, response = await collect(client.stream(ask(tools, max_tokens=128)))
+    finally:
+        await client.aclose()
+    assert "".join(deltas) == "Checking the parent."
+    calls = [p for p in response.parts if isinstance(p, ToolCallPart)]
+    assert [(c.tool_name, c.args_as_dict()) for c in calls] == [("read_task", {"task_id": "t-1"})]
+    usage = response.usage
+    assert (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens) == (90, 14, 64)
+    (sent,) = fake_provider.requests
+    assert sent.body["max_tokens"] == 128
+    assert sent.body["stream"] is True

@@ -1,9 +1,11 @@
-"""Model adapters: the built-in offline model, OpenAI-compatible endpoints,
-and the selector that picks between them from the settings.
+"""Model adapters: the built-in offline model, one client per vendor wire
+protocol (OpenAI, OpenAI-compatible servers, Ollama, Anthropic, Gemini), the
+factory that builds them from the providers' settings, the public price
+table.
 
 The clients are exported lazily: importing this package (as the CLI does to
-wire a process) does not import pydantic-ai or the openai SDK; touching
-`OfflineModel` or `OpenAICompatibleModel` does.
+wire a process) imports neither pydantic-ai nor any vendor SDK; touching
+`OfflineModel` imports pydantic-ai, and a vendor's client its SDK.
 """
 
 from __future__ import annotations
@@ -18,24 +20,41 @@ from .errors import (
     ModelRequestRejected,
     ModelUnavailable,
 )
-from .selector import DefaultModelSelector
+from .factory import ClientFactory
+from .prices import GenaiPriceTable
 
 if TYPE_CHECKING:
+    from .anthropic_messages import AnthropicModel
+    from .gemini import GeminiModel
     from .offline import OfflineModel
+    from .ollama import OllamaModel
+    from .openai_chat import OpenAIModel
     from .openai_compat import OpenAICompatibleModel
 
 __all__ = [
-    "DefaultModelSelector",
+    "AnthropicModel",
+    "ClientFactory",
+    "GeminiModel",
+    "GenaiPriceTable",
     "ModelConfigurationError",
     "ModelError",
     "ModelRateLimited",
     "ModelRequestRejected",
     "ModelUnavailable",
     "OfflineModel",
+    "OllamaModel",
     "OpenAICompatibleModel",
+    "OpenAIModel",
 ]
 
-_LAZY = {"OfflineModel": ".offline", "OpenAICompatibleModel": ".openai_compat"}
+_LAZY = {
+    "AnthropicModel": ".anthropic_messages",
+    "GeminiModel": ".gemini",
+    "OfflineModel": ".offline",
+    "OllamaModel": ".ollama",
+    "OpenAICompatibleModel": ".openai_compat",
+    "OpenAIModel": ".openai_chat",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -32,5 +32,3 @@ class ModelConfigurationError(ValueError):
     stops the process with a message naming the variable instead of failing
     the first run much later.
     """
-
-

@@ -14,29 +14,36 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 
-from swarmyard.domain import Conflict, NotFound, Workspace
+from swarmyard.domain import Conflict, NotFound, Reservation, Workspace
 from swarmyard.ports import (
     AgentRepo,
     ApiKeyRepo,
     AuditRepo,
+    BudgetRepo,
     EventRepo,
     IdempotencyRepo,
     LearningRepo,
+    LedgerRepo,
     ManifestRepo,
     MembershipRepo,
     OutboxMessage,
     OutboxRepo,
+    PriceRepo,
     ProjectRepo,
+    ProviderRepo,
     RunRepo,
     ScheduleRepo,
+    SettingsRepo,
     TaskRepo,
     WorkspaceRulesRepo,
 )
 
-from . import memory_workspace, rows
+from . import memory_budgets, memory_workspace, rows
 from .gate import WriteGate
 from .memory_base import MemoryJournal, MemoryState, MemoryTx, thaw_all
+from .memory_budgets import MemoryBudgetRepo
 from .memory_catalog import MemoryAgentRepo, MemoryManifestRepo, MemoryProjectRepo
 from .memory_identity import MemoryIdentityUnitOfWork
 from .memory_members import MemoryApiKeyRepo, MemoryAuditRepo, MemoryMembershipRepo
@@ -45,6 +52,12 @@ from .memory_records import (
     MemoryLearningRepo,
     MemoryOutboxRepo,
     MemoryScheduleRepo,
+)
+from .memory_spend import (
+    MemoryLedgerRepo,
+    MemoryPriceRepo,
+    MemoryProviderRepo,
+    MemorySettingsRepo,
 )
 from .memory_work import MemoryEventRepo, MemoryRunRepo, MemoryTaskRepo
 from .memory_workspace import MemoryWorkspaceRulesRepo
@@ -79,6 +92,11 @@ class MemoryUnitOfWork:
         self.api_keys: ApiKeyRepo = MemoryApiKeyRepo(tx)
         self.audit: AuditRepo = MemoryAuditRepo(tx)
         self.rules: WorkspaceRulesRepo = MemoryWorkspaceRulesRepo(tx)
+        self.budgets: BudgetRepo = MemoryBudgetRepo(tx)
+        self.ledger: LedgerRepo = MemoryLedgerRepo(tx)
+        self.prices: PriceRepo = MemoryPriceRepo(tx)
+        self.providers: ProviderRepo = MemoryProviderRepo(tx)
+        self.settings: SettingsRepo = MemorySettingsRepo(tx)
 
     async def commit(self) -> None:
         if self.tx.rolled_back_by is not None:
@@ -133,11 +151,23 @@ class MemoryStore:
             self._state.workspaces[workspace.id] = row
 
     async def delete_workspace(self, workspace_id: str) -> None:
-        # Journalled like a unit of work, so that it takes effect whole or not at all.
+        async with self._journalled() as journal:
+            memory_workspace.delete_workspace(journal, workspace_id)
+
+    async def release_expired_reservations(
+        self, now: datetime, limit: int = 500
+    ) -> list[Reservation]:
+        async with self._journalled() as journal:
+            return memory_budgets.release_expired(journal, now, limit)
+
+    @asynccontextmanager
+    async def _journalled(self) -> AsyncIterator[MemoryJournal]:
+        """A store-level write, journalled like a unit of work so that it
+        takes effect whole or not at all."""
         journal = MemoryJournal(self._state)
         async with self._gate.hold():
             try:
-                memory_workspace.delete_workspace(journal, workspace_id)
+                yield journal
             except BaseException:
                 journal.rollback()
                 raise

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from swarmyard.domain import NotFound
@@ -49,6 +50,14 @@ class MemoryState:
     settings: dict[str, Row] = field(default_factory=dict)  # by workspace
     users: dict[str, Row] = field(default_factory=dict)
     refresh_tokens: dict[str, Row] = field(default_factory=dict)
+    # Model spending; tuple keys mirror the SQL primary keys.
+    budgets: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+    counters: dict[tuple[str, str, str, str, datetime], Row] = field(default_factory=dict)
+    reservations: dict[str, Row] = field(default_factory=dict)
+    ledger: dict[str, Row] = field(default_factory=dict)
+    prices: dict[tuple[str, str], Row] = field(default_factory=dict)
+    providers: dict[tuple[str, str], Row] = field(default_factory=dict)
+    documents: dict[tuple[str, str], Row] = field(default_factory=dict)  # (workspace, name)
     # Like a database sequence: not given back by a rollback.
     next_execution_id: int = 1
 

@@ -59,6 +59,13 @@ def owned_tables(state: MemoryState) -> dict[str, list[dict[Any, Row]]]:
         "memberships": [state.members],
         "refresh_tokens": [state.refresh_tokens],
         "workspace_settings": [state.settings],
+        "budgets": [state.budgets],
+        "budget_counters": [state.counters],
+        "budget_reservations": [state.reservations],
+        "ledger": [state.ledger],
+        "model_prices": [state.prices],
+        "providers": [state.providers],
+        "workspace_documents": [state.documents],
     }
 
 

@@ -90,6 +90,15 @@ class SqlConn:
             return postgresql.insert(table)
         return sqlite.insert(table)
 
+    def bytewise(self, text: ColumnElement[str]) -> ColumnElement[str]:
+        """`text` compared by code point, as Python (and so the memory store)
+        orders strings. SQLite does by default; PostgreSQL follows the
+        database's collation unless told otherwise."""
+        if self.dialect != "postgresql":
+            return text
+        # Parenthesised: COLLATE binds tighter than ||.
+        return text.self_group().collate("C")
+
     async def commit(self) -> None:
         if self.rolled_back_by is not None:
             raise RuntimeError(

@@ -14,39 +14,47 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from swarmyard.domain import Conflict, NotFound, Workspace
+from swarmyard.domain import Conflict, NotFound, Reservation, Workspace
 from swarmyard.ports import (
     AgentRepo,
     ApiKeyRepo,
     AuditRepo,
+    BudgetRepo,
     EventRepo,
     IdempotencyRepo,
     LearningRepo,
+    LedgerRepo,
     ManifestRepo,
     MembershipRepo,
     OutboxMessage,
     OutboxRepo,
+    PriceRepo,
     ProjectRepo,
+    ProviderRepo,
     RunRepo,
     ScheduleRepo,
+    SettingsRepo,
     TaskRepo,
     WorkspaceRulesRepo,
 )
 
-from . import migrator, rows, sql_workspace
+from . import migrator, rows, sql_budgets, sql_workspace
 from .engine import READ_ONLY, create_engine
 from .gate import WriteGate
-from .sql_base import SqlTx
+from .sql_base import SqlConn, SqlTx
+from .sql_budgets import SqlBudgetRepo
 from .sql_catalog import SqlAgentRepo, SqlManifestRepo, SqlProjectRepo
 from .sql_identity import SqlIdentityUnitOfWork
 from .sql_members import SqlApiKeyRepo, SqlAuditRepo, SqlMembershipRepo
 from .sql_records import SqlIdempotencyRepo, SqlLearningRepo, SqlOutboxRepo, SqlScheduleRepo
 from .sql_runs import SqlEventRepo, SqlRunRepo
+from .sql_spend import SqlLedgerRepo, SqlPriceRepo, SqlProviderRepo, SqlSettingsRepo
 from .sql_tasks import SqlTaskRepo
 from .sql_workspace import SqlWorkspaceRulesRepo
 from .tables import outbox, workspaces
@@ -82,6 +90,11 @@ class SqlUnitOfWork:
         self.api_keys: ApiKeyRepo = SqlApiKeyRepo(tx)
         self.audit: AuditRepo = SqlAuditRepo(tx)
         self.rules: WorkspaceRulesRepo = SqlWorkspaceRulesRepo(tx)
+        self.budgets: BudgetRepo = SqlBudgetRepo(tx)
+        self.ledger: LedgerRepo = SqlLedgerRepo(tx)
+        self.prices: PriceRepo = SqlPriceRepo(tx)
+        self.providers: ProviderRepo = SqlProviderRepo(tx)
+        self.settings: SettingsRepo = SqlSettingsRepo(tx)
 
     async def commit(self) -> None:
         await self._tx.commit()
@@ -153,6 +166,14 @@ class SqlStore:
         async with self._transaction() as conn:
             await conn.execute(delete(outbox).where(outbox.c.id.in_(list(ids))))
             await conn.commit()
+
+    async def release_expired_reservations(
+        self, now: datetime, limit: int = 500
+    ) -> list[Reservation]:
+        async with self._transaction() as conn:
+            released = await sql_budgets.release_expired(SqlConn(conn), now, limit)
+            await conn.commit()
+        return released
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -35,20 +35,27 @@ __all__ = [
     "agents",
     "api_keys",
     "audit",
+    "budget_counters",
+    "budget_reservations",
+    "budgets",
     "executions",
     "idempotency_keys",
     "learning_profiles",
+    "ledger",
     "manifests",
     "memberships",
     "metadata",
+    "model_prices",
     "outbox",
     "projects",
+    "providers",
     "refresh_tokens",
     "run_events",
     "runs",
     "schedules",
     "tasks",
     "users",
+    "workspace_documents",
     "workspace_settings",
     "workspaces",
 ]
@@ -383,4 +390,116 @@ audit = Table(
     Column("ip", String),
     Column("details", Json, nullable=False),
     Index(None, "workspace_id", "at"),
+)
+
+# ------------------------------------------------------------------ model spending
+
+budgets = Table(
+    "budgets",
+    metadata,
+    _workspace(),
+    Column("scope", String, nullable=False),
+    Column("scope_id", String, nullable=False),  # '' for the workspace itself
+    Column("monthly_limit_microusd", BigInteger),
+    Column("weekly_limit_microusd", BigInteger),
+    Column("on_exceed", String, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "scope", "scope_id"),
+)
+
+# One row per budget window, a cache of the ledger: created from the
+# ledger's sum when first needed, then moved only by guarded UPDATEs.
+budget_counters = Table(
+    "budget_counters",
+    metadata,
+    _workspace(),
+    Column("scope", String, nullable=False),
+    Column("scope_id", String, nullable=False),
+    Column("period", String, nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("spent_microusd", BigInteger, nullable=False),
+    Column("reserved_microusd", BigInteger, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "scope", "scope_id", "period", "window_start"),
+)
+
+budget_reservations = Table(
+    "budget_reservations",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("amount_microusd", BigInteger, nullable=False),
+    Column("keys", Json, nullable=False),  # the counters it holds, to release exactly those
+    Column("created_at", UtcDateTime, nullable=False),
+    # The sweep releases expired reservations of every workspace.
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+    Column("run_id", String),
+    Column("model", String, nullable=False),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("at", UtcDateTime, nullable=False),
+    # The UTC day of `at` as text: grouping by day is then the same plain
+    # GROUP BY on both databases.
+    Column("day", String, nullable=False),
+    Column("provider", String, nullable=False),
+    Column("model", String, nullable=False),
+    Column("tokens_in", Integer, nullable=False),
+    Column("tokens_out", Integer, nullable=False),
+    Column("tokens_cached", Integer, nullable=False),
+    Column("cost_microusd", BigInteger, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("run_id", String),
+    Column("task_id", String),
+    Column("agent_id", String),
+    Column("project_id", String),
+    Column("role", String, nullable=False),
+    Column("task_type", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("error", Text),
+    Index(None, "workspace_id", "at"),
+    Index(None, "workspace_id", "run_id"),
+    Index(None, "workspace_id", "role", "task_type"),
+)
+
+model_prices = Table(
+    "model_prices",
+    metadata,
+    _workspace(),
+    Column("model_ref", String, nullable=False),
+    Column("input_per_mtok", Float, nullable=False),
+    Column("output_per_mtok", Float, nullable=False),
+    Column("cached_input_per_mtok", Float, nullable=False),
+    Column("updated_at", UtcDateTime),
+    Column("updated_by", String, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "model_ref"),
+)
+
+providers = Table(
+    "providers",
+    metadata,
+    _workspace(),
+    Column("name", String, nullable=False),
+    Column("spec", Json, nullable=False),  # ProviderSpec, validated again when read
+    Column("sealed_key", Text),  # encrypted by the secret box, never the key itself
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "name"),
+)
+
+# Small JSON documents a workspace sets for itself, by name (routing rules).
+workspace_documents = Table(
+    "workspace_documents",
+    metadata,
+    _workspace(),
+    Column("name", String, nullable=False),
+    Column("body", Json, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "name"),
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 from pydantic_ai.messages import (
@@ -43,26 +43,47 @@ class OfflineModel:
 
     `delay_ms` adds thinking time per call (demos, crash-recovery tests);
     the wait is an `asyncio.sleep`, so cancelling the call (a stop request)
-    ends it at once.
+    ends it at once. `provider` and `model` are the names the router knows
+    it by (a configured provider of kind ``offline`` may name them).
     """
 
-    provider = "offline"
-    model_name = OFFLINE_MODEL_NAME
     offline = True
 
-    def __init__(self, *, delay_ms: int = 0) -> None:
+    def __init__(
+        self, *, delay_ms: int = 0, provider: str = "offline", model: str = OFFLINE_MODEL_NAME
+    ) -> None:
         if delay_ms < 0:
             raise ValueError(f"delay_ms must be >= 0, got {delay_ms}")
         self.delay_ms = delay_ms
+        self.provider = provider
+        self.model_name = model
 
     async def request(self, call: ModelCall) -> ModelResponse:
         if self.delay_ms:
             await asyncio.sleep(self.delay_ms / 1000)
         turn = Turn(call)
-        return _response(call, turn.step, next_move(turn))
+        return _response(call, turn.step, next_move(turn), self.model_name)
+
+    async def stream(self, call: ModelCall) -> AsyncIterator[str | ModelResponse]:
+        """The same answer as `request`, its text in a few deltas, then the response."""
+        response = await self.request(call)
+        for part in response.parts:
+            if isinstance(part, TextPart):
+                for piece in _pieces(part.content):
+                    yield piece
+        yield response
 
 
-def _response(call: ModelCall, step: int, reply: Reply) -> ModelResponse:
+def _pieces(text: str, count: int = 4) -> list[str]:
+    """`text` cut at spaces into about `count` pieces that join back to it."""
+    words = text.split(" ")
+    size = max(1, -(-len(words) // count))
+    groups = [" ".join(words[i : i + size]) for i in range(0, len(words), size)]
+    pieces = [group + " " for group in groups[:-1]] + groups[-1:]
+    return [piece for piece in pieces if piece]
+
+
+def _response(call: ModelCall, step: int, reply: Reply, model_name: str) -> ModelResponse:
     text = f"{LABEL} {reply.text}"
     parts: list[ModelResponsePart] = [TextPart(text)]
     out_chars = len(text)
@@ -75,7 +96,7 @@ def _response(call: ModelCall, step: int, reply: Reply) -> ModelResponse:
             input_tokens=_tokens(_message_chars(call.messages)),
             output_tokens=_tokens(out_chars),
         ),
-        model_name=OFFLINE_MODEL_NAME,
+        model_name=model_name,
         provider_name="offline",
         # Stamped with the newest input it answers rather than the wall clock,
         # so the same call serialises to the same bytes.

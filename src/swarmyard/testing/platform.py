@@ -1,5 +1,5 @@
-"""Helpers for testing code that embeds Swarmyard: a quick embedded platform
-and waiting on the board without polling loops."""
+"""A throw-away embedded platform for tests of code that embeds Swarmyard, and
+waiting on the board without polling loops."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .domain import Task, subjects
-from .runtime.wiring import Container
+from ..config import Settings
+from ..domain import Task, subjects
+from ..runtime.wiring import Container
 
 __all__ = ["embedded_settings", "wait_for_task"]
 

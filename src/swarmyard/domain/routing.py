@@ -1,0 +1,196 @@
+"""Which models may serve a call, in which order: routing rules, the fallback
+chain, and how a budget's state reorders it.
+
+Pure functions over plain data, so the router's decision can be tested (and
+benchmarked) without a provider or a database:
+
+1. `RoutingRules.route` — the first rule matching the call's role, task type
+   and complexity names the tier it needs (and maybe explicit models);
+   without a match the role's manifest preference decides.
+2. `build_chain` — preferred models first, then the needed tier, then the
+   nearest other tiers (lower before higher), local models after paid ones
+   of the same tier, and the offline model last as the last resort.
+3. `apply_budget` — normal keeps the chain; economy (above 80%) puts the
+   cheapest candidate meeting the needed tier first; exceeded keeps only
+   the cheapest candidates (free local models by default).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .budget import BudgetTier
+from .manifest import Complexity, ModelTier
+
+__all__ = [
+    "TIER_RANK",
+    "Candidate",
+    "Route",
+    "RouteRule",
+    "RouteWhen",
+    "RouterOptions",
+    "RoutingRules",
+    "apply_budget",
+    "build_chain",
+    "worst_case_microusd",
+]
+
+TIER_RANK = {ModelTier.FAST: 0, ModelTier.MID: 1, ModelTier.PREMIUM: 2}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RouterOptions(_Strict):
+    """How the router retries, backs off and trips breakers (platform file `[router]`)."""
+
+    # Open a provider's circuit after this many consecutive failed calls…
+    breaker_threshold: int = Field(default=5, ge=1, le=1000)
+    # …and try it again after this many seconds.
+    breaker_cooldown_seconds: float = Field(default=30.0, gt=0, le=86_400)
+    # Retries back off exponentially from `backoff_base_seconds` up to
+    # `backoff_max_seconds`, with full jitter.
+    backoff_base_seconds: float = Field(default=0.5, ge=0, le=60)
+    backoff_max_seconds: float = Field(default=8.0, ge=0, le=600)
+    # A Retry-After longer than this moves on to the next model instead of waiting.
+    max_retry_wait_seconds: float = Field(default=30.0, ge=0, le=3600)
+    # A reservation whose worker died is released after this long.
+    reservation_ttl_seconds: float = Field(default=900.0, gt=0, le=86_400)
+    # The built-in offline model ends every fallback chain.
+    offline_fallback: bool = True
+
+
+class RouteWhen(_Strict):
+    """A rule matches when every given condition holds (an empty list: any)."""
+
+    roles: list[str] = Field(default_factory=list, max_length=50)
+    task_types: list[str] = Field(default_factory=list, max_length=50)
+    complexity: list[Complexity] = Field(default_factory=list)
+    min_complexity: Complexity | None = None
+
+    def matches(self, role: str, task_type: str, complexity: Complexity | None) -> bool:
+        if self.roles and role not in self.roles:
+            return False
+        if self.task_types and task_type not in self.task_types:
+            return False
+        if self.complexity and complexity not in self.complexity:
+            return False
+        return not (
+            self.min_complexity is not None
+            and (complexity is None or complexity.rank < self.min_complexity.rank)
+        )
+
+
+class RouteRule(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    when: RouteWhen = Field(default_factory=RouteWhen)
+    tier: ModelTier | None = None
+    # Explicit models ("provider:model") tried before the tier's.
+    models: list[str] = Field(default_factory=list, max_length=20)
+    description: str = Field(default="", max_length=500)
+
+
+class RoutingRules(_Strict):
+    rules: list[RouteRule] = Field(default_factory=list, max_length=200)
+
+    def route(
+        self,
+        *,
+        role: str,
+        task_type: str,
+        complexity: Complexity | None,
+        role_tier: ModelTier,
+        role_preferred: Sequence[str] = (),
+    ) -> Route:
+        for rule in self.rules:
+            if rule.when.matches(role, task_type, complexity):
+                tier = rule.tier or role_tier
+                return Route(
+                    tier=tier,
+                    preferred=(*rule.models, *role_preferred),
+                    reason=f"rule {rule.name!r} → {tier.value} tier",
+                )
+        return Route(
+            tier=role_tier,
+            preferred=tuple(role_preferred),
+            reason=f"the {role} role's preference → {role_tier.value} tier",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    tier: ModelTier
+    preferred: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One model the router may call, with what it costs."""
+
+    ref: str  # "provider:model"
+    provider: str
+    model: str
+    tier: ModelTier
+    input_per_mtok: float
+    output_per_mtok: float
+    cached_input_per_mtok: float
+    max_output_tokens: int
+    local: bool = False
+    offline: bool = False
+
+    @property
+    def free(self) -> bool:
+        return self.input_per_mtok == 0 and self.output_per_mtok == 0
+
+
+def worst_case_microusd(candidate: Candidate, prompt_tokens: int, max_output: int) -> int:
+    """The most a call can cost: every prompt token at the full input price
+    (no cache discount) and the whole output cap. Rounded up."""
+    out = min(max_output, candidate.max_output_tokens)
+    return math.ceil(prompt_tokens * candidate.input_per_mtok + out * candidate.output_per_mtok)
+
+
+def build_chain(route: Route, models: Sequence[Candidate]) -> list[Candidate]:
+    """Order every available model for this route (see the module doc)."""
+    by_ref = {c.ref: c for c in models}
+    chain = [by_ref[ref] for ref in dict.fromkeys(route.preferred) if ref in by_ref]
+    seen = {c.ref for c in chain}
+    want = TIER_RANK[route.tier]
+
+    def order(indexed: tuple[int, Candidate]) -> tuple[int, int, int, int]:
+        i, c = indexed
+        distance = TIER_RANK[c.tier] - want
+        # Same tier first, then lower tiers nearest first, then higher tiers.
+        tier_order = 0 if distance == 0 else (-distance if distance < 0 else 10 + distance)
+        return (int(c.offline), tier_order, int(c.local), i)
+
+    rest = sorted(((i, c) for i, c in enumerate(models) if c.ref not in seen), key=order)
+    return chain + [c for _, c in rest]
+
+
+def apply_budget(
+    chain: Sequence[Candidate], tier: BudgetTier, needed: ModelTier, cost: dict[str, int]
+) -> tuple[list[Candidate], str]:
+    """The chain as the budget allows it, and why. `cost` is each candidate's
+    worst-case cost for this call."""
+    if tier is BudgetTier.NORMAL or not chain:
+        return list(chain), ""
+    if tier is BudgetTier.ECONOMY:
+        fitting = [c for c in chain if TIER_RANK[c.tier] >= TIER_RANK[needed] and not c.offline]
+        if not fitting:
+            return list(chain), "budget above 80%, but no model of the needed tier to save on"
+        # min() keeps the first of equals: the chain's own order breaks ties.
+        cheapest = min(fitting, key=lambda c: cost[c.ref])
+        rest = [c for c in chain if c is not cheapest]
+        return [cheapest, *rest], (
+            f"budget above 80%: cheapest {needed.value}-tier model {cheapest.ref} first"
+        )
+    lowest = min(cost[c.ref] for c in chain)
+    cheapest_all = [c for c in chain if cost[c.ref] == lowest]
+    return cheapest_all, f"budget exceeded: only the cheapest model ({cheapest_all[0].ref})"
