@@ -7,20 +7,24 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic_ai.messages import ModelRequest, UserPromptPart
 
 from swarmyard.api.app import create_app
 from swarmyard.config_file import parse_platform_file
 from swarmyard.domain import DEFAULT_WORKSPACE as WS
 from swarmyard.domain import EventType, TaskStatus
-from swarmyard.ports import UsageFilter
+from swarmyard.ports import ModelCall, UsageFilter
 from swarmyard.runtime.wiring import Container, build
+from swarmyard.services.router import Restart, Routed
 from swarmyard.services.tasks import NewTask
 from swarmyard.testing import (
+    Drop,
     ErrorReply,
     FakeProviderServer,
     Reply,
@@ -228,3 +232,41 @@ async def test_no_key_appears_in_events_responses_errors_or_logs(
     for text in seen:
         for secret in SECRETS:
             assert secret not in text
+
+
+async def test_a_stream_cut_mid_answer_restarts_on_the_next_provider(
+    tmp_path: Path, fake: FakeProviderServer
+) -> None:
+    fake.enqueue(Drop(after_events=2, reply=Reply("This answer will be cut")), protocol="openai")
+    fake.enqueue(Drop(after_events=2, reply=Reply("And this one too")), protocol="openai")
+    fake.enqueue(
+        Reply("Streamed by Claude.", input_tokens=7, output_tokens=4), protocol="anthropic"
+    )
+    c = await started(tmp_path, fake, breaker_threshold=2)
+    try:
+        call = ModelCall(
+            messages=[ModelRequest(parts=[UserPromptPart("Fix it")])],
+            tools=[],
+            role="developer",
+            task_type="bugfix",
+            complexity="medium",
+            workspace_id=WS,
+            model_tier="mid",
+        )
+        items: list[Any] = []
+        async with aclosing(c.router.run(call, stream=True)) as stream:
+            async for item in stream:
+                items.append(item)
+        restarts = [i for i in items if isinstance(i, Restart)]
+        assert len(restarts) == 2  # each cut stream is announced before starting over
+        final = items[-1]
+        assert isinstance(final, Routed)
+        assert final.candidate.ref == "claude:claude-x"
+        last_restart = max(i for i, item in enumerate(items) if isinstance(item, Restart))
+        after = items[last_restart + 1 :]
+        text = "".join(i for i in after if isinstance(i, str))
+        assert text == "Streamed by Claude."
+        assert (final.tokens_in, final.tokens_out) == (7, 4)
+        assert final.cost_microusd == 7 * 3 + 4 * 15
+    finally:
+        await asyncio.wait_for(c.stop(grace=2.0), 30)

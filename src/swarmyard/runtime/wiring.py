@@ -34,6 +34,7 @@ from ..services.budgets import BudgetService
 from ..services.catalog import CatalogService
 from ..services.delegation import Delegator
 from ..services.deps import Deps
+from ..services.estimates import TaskEstimator
 from ..services.identity import IdentityService
 from ..services.lifecycle import Lifecycle
 from ..services.model_admin import ModelAdmin
@@ -79,6 +80,7 @@ class Container:
     models: ModelClientFactory
     budgets: BudgetService
     usage: UsageService
+    estimates: TaskEstimator
     model_admin: ModelAdmin
     auth: AuthService
     identity: IdentityService
@@ -185,6 +187,7 @@ def build(
         builtin_tools(store),
         run_max_seconds=settings.run_max_seconds,
     )
+    usage = UsageService(deps, layer.router)
     owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new('w')[-6:]}"
     worker = Worker(bus, lifecycle, loop, owner=owner, concurrency=settings.worker_concurrency)
     hasher = Argon2Hasher()
@@ -206,7 +209,8 @@ def build(
         router=layer.router,
         models=layer.factory,
         budgets=BudgetService(deps),
-        usage=UsageService(deps, layer.router),
+        usage=usage,
+        estimates=TaskEstimator(deps, tasks, catalog, usage),
         model_admin=layer.admin,
         auth=AuthService(deps, hasher, signer),
         identity=IdentityService(deps, hasher),

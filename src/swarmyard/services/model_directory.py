@@ -85,6 +85,8 @@ class ModelDirectory:
     ) -> None:
         self._d = deps
         self._file_providers = [p for p in file_providers if p.enabled]
+        # Disabled ones too: their names stay reserved for the file.
+        self._file_names = {p.name for p in file_providers} | {OFFLINE_PROVIDER.name}
         self._file_keys = file_keys or {}
         self._file_prices = file_prices
         self._file_rules = file_rules
@@ -96,7 +98,7 @@ class ModelDirectory:
 
     @property
     def file_provider_names(self) -> set[str]:
-        return {p.name for p in self._file_providers} | {OFFLINE_PROVIDER.name}
+        return self._file_names
 
     def invalidate(self, workspace_id: str) -> None:
         self._cache.pop(workspace_id, None)

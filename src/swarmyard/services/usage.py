@@ -110,6 +110,7 @@ class UsageService:
         task_type: str,
         complexity: str,
         project_id: str | None = None,
+        agent_id: str | None = None,
     ) -> Estimate:
         """The router's choice for such a task now, and its likely cost: the
         spread of past runs of this role and task type, else model prices."""
@@ -121,6 +122,7 @@ class UsageService:
             complexity=complexity,
             workspace_id=workspace_id,
             project_id=project_id,
+            agent_id=agent_id,
             model_tier=manifest.model.tier.value,
             preferred_models=list(manifest.model.preferred),
         )
