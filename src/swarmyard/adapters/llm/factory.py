@@ -13,6 +13,7 @@ Ollama never loads the Anthropic or Google SDKs.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -90,62 +91,38 @@ class ClientFactory:
         return key
 
     def _build(self, provider: ProviderSpec, model: ModelSpec, key: str) -> ModelClient:
+        if provider.kind is ProviderKind.OFFLINE:
+            from .offline import OfflineModel  # noqa: PLC0415
+
+            return OfflineModel(
+                delay_ms=self._offline_delay_ms, provider=provider.name, model=model.name
+            )
         # Each adapter is imported here, when first needed: it pulls in its vendor's SDK.
-        name, timeout = provider.name, provider.timeout_seconds
-        match provider.kind:
-            case ProviderKind.OFFLINE:
-                from .offline import OfflineModel  # noqa: PLC0415
+        module, class_name = _ADAPTERS[provider.kind]
+        adapter = getattr(importlib.import_module(module, __package__), class_name)
+        client: ModelClient = adapter(
+            model=model.name,
+            api_key=key,
+            # Kinds with a vendor default take None; the compatible ones require a URL.
+            base_url=provider.base_url if provider.base_url else _NO_URL[provider.kind],
+            provider=provider.name,
+            timeout=provider.timeout_seconds,
+        )
+        return client
 
-                return OfflineModel(
-                    delay_ms=self._offline_delay_ms, provider=name, model=model.name
-                )
-            case ProviderKind.OPENAI:
-                from .openai_chat import OpenAIModel  # noqa: PLC0415
 
-                return OpenAIModel(
-                    model=model.name,
-                    api_key=key,
-                    base_url=provider.base_url,
-                    provider=name,
-                    timeout=timeout,
-                )
-            case ProviderKind.OPENAI_COMPATIBLE:
-                from .openai_compat import OpenAICompatibleModel  # noqa: PLC0415
-
-                return OpenAICompatibleModel(
-                    model=model.name,
-                    api_key=key,
-                    base_url=provider.base_url or "",
-                    provider=name,
-                    timeout=timeout,
-                )
-            case ProviderKind.OLLAMA:
-                from .ollama import OllamaModel  # noqa: PLC0415
-
-                return OllamaModel(
-                    model=model.name,
-                    api_key=key,
-                    base_url=provider.base_url or "",
-                    provider=name,
-                    timeout=timeout,
-                )
-            case ProviderKind.ANTHROPIC:
-                from .anthropic_messages import AnthropicModel  # noqa: PLC0415
-
-                return AnthropicModel(
-                    model=model.name,
-                    api_key=key,
-                    base_url=provider.base_url,
-                    provider=name,
-                    timeout=timeout,
-                )
-            case ProviderKind.GEMINI:
-                from .gemini import GeminiModel  # noqa: PLC0415
-
-                return GeminiModel(
-                    model=model.name,
-                    api_key=key,
-                    base_url=provider.base_url,
-                    provider=name,
-                    timeout=timeout,
-                )
+# Where each kind's client lives: (module, class).
+_ADAPTERS: dict[ProviderKind, tuple[str, str]] = {
+    ProviderKind.OPENAI: (".openai_chat", "OpenAIModel"),
+    ProviderKind.OPENAI_COMPATIBLE: (".openai_compat", "OpenAICompatibleModel"),
+    ProviderKind.OLLAMA: (".ollama", "OllamaModel"),
+    ProviderKind.ANTHROPIC: (".anthropic_messages", "AnthropicModel"),
+    ProviderKind.GEMINI: (".gemini", "GeminiModel"),
+}
+_NO_URL: dict[ProviderKind, str | None] = {
+    ProviderKind.OPENAI: None,
+    ProviderKind.OPENAI_COMPATIBLE: "",
+    ProviderKind.OLLAMA: "",
+    ProviderKind.ANTHROPIC: None,
+    ProviderKind.GEMINI: None,
+}
