@@ -121,7 +121,8 @@ async def test_budget_tiers_steer_real_runs_and_the_ledger_matches_the_providers
     c = await started(tmp_path, fake)
     try:
         await c.budgets.put(WS, scope="role", scope_id="developer", monthly_cents=7)  # $0.07
-        _, first = await run_task(c, "one")  # 0% used: the rule's choice
+        card, first = await run_task(c, "one")  # 0% used: the rule's choice
+        assert (card.cost_microusd, card.tokens_in, card.tokens_out) == (60_000, 10_000, 1_000)
         # 10,000 x $4/Mtok + 1,000 x $20/Mtok = 60,000 µUSD: now 86% of 70,000
         _, second = await run_task(c, "two")  # above 80%: the cheapest mid-tier model
         _, third = await run_task(c, "three")  # 67,000: still below the limit

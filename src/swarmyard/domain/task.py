@@ -57,7 +57,10 @@ class Task:
     result: str | None = None
     # Why a todo task is not being worked on (no eligible agent, dependencies…).
     waiting_reason: str | None = None
+    # Spent by its runs and its subtasks' runs.
     cost_microusd: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
     attempts: int = 0
     max_attempts: int = 2
     review_required: bool = False

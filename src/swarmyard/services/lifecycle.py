@@ -184,7 +184,7 @@ class Lifecycle:
         self, uow: UnitOfWork, ann: Announcer, task: Task, run: Run, outcome: Outcome
     ) -> None:
         now = self._d.clock.now()
-        await self._add_cost(uow, ann, task, run.cost_microusd)
+        await self._add_usage(uow, ann, task, run)
         if task.status is not TaskStatus.IN_PROGRESS or task.assignee_agent_id != run.agent_id:
             # Cancelled or moved meanwhile: the card already says what happened.
             if run.cost_microusd:
@@ -211,15 +211,21 @@ class Lifecycle:
         await uow.tasks.update(task)
         await ann.task_changed(task, previous=previous.value)
 
-    async def _add_cost(self, uow: UnitOfWork, ann: Announcer, task: Task, cost: int) -> None:
-        """A card's cost includes its subtasks', so roll the run's cost up the tree."""
-        if not cost:
+    async def _add_usage(self, uow: UnitOfWork, ann: Announcer, task: Task, run: Run) -> None:
+        """A card's cost and tokens include its subtasks', so roll the run's up the tree."""
+        if not (run.cost_microusd or run.tokens_in or run.tokens_out):
             return
-        task.cost_microusd += cost
+        _charge(task, run)
         parent_id = task.parent_id
         while parent_id:
             parent = await uow.tasks.get(parent_id)
-            parent.cost_microusd += cost
+            _charge(parent, run)
             await uow.tasks.update(parent)
             await ann.task_changed(parent)
             parent_id = parent.parent_id
+
+
+def _charge(task: Task, run: Run) -> None:
+    task.cost_microusd += run.cost_microusd
+    task.tokens_in += run.tokens_in
+    task.tokens_out += run.tokens_out

@@ -71,6 +71,8 @@ def task_view(t: Task) -> dict[str, Any]:
         "result": t.result,
         "waiting_reason": t.waiting_reason,
         "cost_usd": microusd_to_usd(t.cost_microusd),
+        "tokens_in": t.tokens_in,
+        "tokens_out": t.tokens_out,
         "attempts": t.attempts,
         "max_attempts": t.max_attempts,
         "review_required": t.review_required,

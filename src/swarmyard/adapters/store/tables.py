@@ -178,6 +178,8 @@ tasks = Table(
     Column("result", Text),
     Column("waiting_reason", Text),
     Column("cost_microusd", BigInteger, nullable=False),
+    Column("tokens_in", BigInteger, nullable=False, server_default="0"),
+    Column("tokens_out", BigInteger, nullable=False, server_default="0"),
     Column("attempts", Integer, nullable=False),
     Column("max_attempts", Integer, nullable=False),
     Column("review_required", Boolean, nullable=False),
