@@ -208,7 +208,7 @@ def build(
         worker=worker,
         router=layer.router,
         models=layer.factory,
-        budgets=BudgetService(deps),
+        budgets=BudgetService(deps, on_change=layer.directory.invalidate),
         usage=usage,
         estimates=TaskEstimator(deps, tasks, catalog, usage),
         model_admin=layer.admin,

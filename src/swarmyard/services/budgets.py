@@ -7,6 +7,7 @@ hold, the limit and the tier the router is in for it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -53,8 +54,10 @@ class BudgetStatus:
 
 
 class BudgetService:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, on_change: Callable[[str], None] | None = None) -> None:
         self._d = deps
+        # Tells the router's cache of this process (others catch up within its TTL).
+        self._changed = on_change or (lambda workspace_id: None)
 
     async def list(self, workspace_id: str) -> list[BudgetStatus]:
         now = self._d.clock.now()
@@ -109,6 +112,7 @@ class BudgetService:
                 await uow.agents.get(budget.scope_id)
             await uow.budgets.put(budget)
             await uow.commit()
+        self._changed(workspace_id)
         return budget
 
     async def delete(self, workspace_id: str, *, scope: str, scope_id: str = "") -> None:
@@ -119,6 +123,7 @@ class BudgetService:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             await uow.budgets.delete(kind, scope_id)
             await uow.commit()
+        self._changed(workspace_id)
 
     def _validated(
         self,

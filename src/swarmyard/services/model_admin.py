@@ -10,6 +10,7 @@ Every change makes this process's router forget the workspace's snapshot.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -54,17 +55,20 @@ class ModelAdmin:
         *,
         file_providers: list[ProviderSpec],
         offline_fallback: bool = True,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self._d = deps
         self._dir = directory
         self._secrets = secrets
         self._file = file_providers
         self._offline = offline_fallback
+        # Where the file's key variables are looked up, to say whether each is set.
+        self._environ: Mapping[str, str] = os.environ if environ is None else environ
 
     # ------------------------------------------------------------------ providers
 
     async def providers(self, workspace_id: str) -> list[ProviderView]:
-        out = [ProviderView(p, "file", _env_key_state(p)) for p in self._file]
+        out = [ProviderView(p, "file", self._key_state(p)) for p in self._file]
         async with self._d.store.unit_of_work(workspace_id) as uow:
             stored = await uow.providers.list()
         out += [ProviderView(s.spec, "api", "stored" if s.sealed_key else "none") for s in stored]
@@ -122,6 +126,11 @@ class ModelAdmin:
             await uow.providers.delete(name)
             await uow.commit()
         self._dir.invalidate(workspace_id)
+
+    def _key_state(self, spec: ProviderSpec) -> str:
+        if spec.api_key_env is None:
+            return "none"
+        return "env" if self._environ.get(spec.api_key_env) else "env-missing"
 
     # ------------------------------------------------------------------ prices
 
@@ -206,9 +215,3 @@ def _parse(kind: type[M], body: Any, what: str) -> M:
         return kind.model_validate(body)
     except ValidationError as exc:
         raise ValidationFailed(what, validation_problems(exc, kind)) from None
-
-
-def _env_key_state(spec: ProviderSpec) -> str:
-    if spec.api_key_env is None:
-        return "none"
-    return "env" if os.environ.get(spec.api_key_env) else "env-missing"

@@ -13,7 +13,8 @@ Sources, merged per workspace:
 A price comes from, in order: the workspace's override, the platform file,
 the model's own `price`, zero for a local provider, the public price table.
 A model with none of these cannot be budgeted and is left out (the snapshot
-says so in `unpriced`).
+says so in `unpriced`). The snapshot also holds the workspace's budgets, so a
+call in a workspace without any reads nothing more.
 
 Read on every model call, so each process keeps a snapshot per workspace for
 a few seconds; the process that changes a source forgets its snapshot at
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 
 from ..catalog import default_routing_rules
 from ..domain import (
+    Budget,
     ModelPrice,
     ModelSpec,
     ModelTier,
@@ -65,6 +67,8 @@ class Snapshot:
     sources: dict[str, ModelSource]
     rules: RoutingRules
     rules_source: str  # "workspace", "file" or "default"
+    # The workspace's budgets (their counters are read fresh by every call).
+    budgets: list[Budget] = field(default_factory=list)
     unpriced: list[str] = field(default_factory=list)
     unreadable_keys: list[str] = field(default_factory=list)
 
@@ -129,8 +133,13 @@ class ModelDirectory:
             stored = await uow.providers.list()
             overrides = {p.model_ref: p for p in await uow.prices.list()}
             custom_rules = await uow.settings.get("routing")
+            budgets = await uow.budgets.list()
         snap = Snapshot(
-            candidates=[], sources={}, rules=default_routing_rules(), rules_source="default"
+            candidates=[],
+            sources={},
+            rules=default_routing_rules(),
+            rules_source="default",
+            budgets=budgets,
         )
         if custom_rules is not None:
             snap.rules, snap.rules_source = RoutingRules.model_validate(custom_rules), "workspace"

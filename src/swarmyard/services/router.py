@@ -260,14 +260,16 @@ class ModelRouter:
 
     async def _apply_budgets(self, call: ModelCall, plan: _Plan) -> None:
         now = self._d.clock.now()
-        async with self._d.store.unit_of_work(call.workspace_id) as uow:
-            budgets = [b for b in await uow.budgets.list() if _applies(b, call)]
-            owners: dict[CounterKey, Budget] = {}
-            for budget in budgets:
+        owners: dict[CounterKey, Budget] = {}
+        for budget in plan.snapshot.budgets:
+            if _applies(budget, call):
                 for key, limit in counter_keys(budget, now):
                     plan.limits[key] = limit
                     owners[key] = budget
-            counters = await uow.budgets.counters(list(plan.limits)) if plan.limits else {}
+        if not plan.limits:
+            return
+        async with self._d.store.unit_of_work(call.workspace_id) as uow:
+            counters = await uow.budgets.counters(list(plan.limits))
         worst = BudgetTier.NORMAL
         refusing: list[str] = []
         for key, limit in plan.limits.items():
