@@ -296,6 +296,21 @@ async def test_usage_counters_add_up_under_concurrency(st: Store) -> None:
     assert (got.cost_microusd, got.errors, got.tasks_failed) == (20_000_020, 10, 0)
 
 
+async def test_a_success_ends_the_failure_streak(st: Store) -> None:
+    async with committed(st) as uow:
+        await uow.agents.add(agent("a1"))
+    for outcome in ("failed", "failed", "failed"):
+        async with committed(st) as uow:
+            await uow.agents.add_usage("a1", **{outcome: 1})
+    async with st.unit_of_work(A) as uow:
+        assert (await uow.agents.get("a1")).consecutive_failures == 3
+    async with committed(st) as uow:
+        await uow.agents.add_usage("a1", succeeded=1)
+    async with st.unit_of_work(A) as uow:
+        got = await uow.agents.get("a1")
+    assert (got.consecutive_failures, got.tasks_failed, got.tasks_succeeded) == (0, 3, 1)
+
+
 # ------------------------------------------------------------------ tasks
 
 

@@ -13,6 +13,7 @@ fenced by their attempt number).
 """
 
 from .bus import Bus, BusClosed, BusMessage, Consumer, Subscription, WorkItem
+from .coordination import LeaderLease
 from .models import (
     ModelCall,
     ModelClient,
@@ -80,6 +81,7 @@ __all__ = [
     "IdempotentResponse",
     "IdentityUnitOfWork",
     "InvalidToken",
+    "LeaderLease",
     "LearningRepo",
     "LedgerRepo",
     "ManifestRepo",

@@ -141,7 +141,13 @@ class AgentRepo(Protocol):
 
     async def list(self, *, role: str | None = None) -> list[Agent]: ...
     async def update(self, agent: Agent) -> None:
-        """Writes every field but `running` (slot counters move only atomically)."""
+        """Writes every field but the counters (`running`, usage, failure
+        streak), which move only atomically (take/release_slot, add_usage, restart)."""
+        ...
+
+    async def restart(self, agent_id: str, *, running: int) -> None:
+        """Atomically clear the failure streak and set `running` to the slots
+        the agent's live runs really hold (the health monitor's restart)."""
         ...
 
     async def delete(self, agent_id: str) -> None: ...
@@ -164,7 +170,8 @@ class AgentRepo(Protocol):
         cost_microusd: int = 0,
         errors: int = 0,
     ) -> None:
-        """Atomically add to the counters."""
+        """Atomically add to the counters. A success ends the agent's failure
+        streak (`consecutive_failures` = 0); each failure lengthens it."""
         ...
 
 

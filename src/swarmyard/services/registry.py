@@ -7,6 +7,7 @@ from typing import Any
 
 from ..domain import (
     Agent,
+    AgentHealth,
     AgentManifest,
     AgentStatus,
     Conflict,
@@ -133,11 +134,17 @@ class Registry:
             )
         async with self._d.store.unit_of_work(workspace_id) as uow:
             agent = await uow.agents.get(agent_id)
+            was_broken = agent.status is AgentStatus.ERROR
             agent.move(AgentStatus(status))
             now = self._d.clock.now()
             agent.updated_at = now
             if agent.status is AgentStatus.ACTIVE:
                 agent.started_at = now
+            if was_broken and agent.status is AgentStatus.ACTIVE:
+                # A person resumes an agent the health monitor stopped: start afresh.
+                agent.health = AgentHealth.HEALTHY
+                running = await uow.runs.active_count(agent.id)
+                await uow.agents.restart(agent.id, running=running)
             await uow.agents.update(agent)
             await self._announce(uow, agent, "paused" if status == "inactive" else "resumed")
         return agent

@@ -88,8 +88,12 @@ class MemoryAgentRepo:
 
     async def update(self, agent: Agent) -> None:
         self._row(agent.id)
-        changes = rows.updatable(self._tx.freeze(rows.AGENTS, agent), "running")
+        changes = rows.updatable(self._tx.freeze(rows.AGENTS, agent), *rows.AGENT_COUNTERS)
         self._tx.change(self._table, agent.id, **changes)
+
+    async def restart(self, agent_id: str, *, running: int) -> None:
+        self._row(agent_id)
+        self._tx.change(self._table, agent_id, running=running, consecutive_failures=0)
 
     async def delete(self, agent_id: str) -> None:
         self._row(agent_id)
@@ -126,7 +130,9 @@ class MemoryAgentRepo:
             "cost_microusd": cost_microusd,
             "errors": errors,
         }
-        self._tx.change(self._table, agent_id, **{k: row[k] + v for k, v in added.items()})
+        changes = {k: row[k] + v for k, v in added.items()}
+        changes["consecutive_failures"] = 0 if succeeded else row["consecutive_failures"] + failed
+        self._tx.change(self._table, agent_id, **changes)
 
     def _row(self, agent_id: str) -> rows.Row:
         row = self._tx.mine(self._table.get(agent_id))

@@ -213,6 +213,19 @@ def manifest_from_row(row: Mapping[Any, Any]) -> AgentManifest:
 BIRTH_COLUMNS = ("id", "workspace_id", "created_at")
 
 
+# Agent columns only atomic operations write (never a read-modify-write update).
+AGENT_COUNTERS = (
+    "running",
+    "tasks_succeeded",
+    "tasks_failed",
+    "tokens_in",
+    "tokens_out",
+    "cost_microusd",
+    "errors",
+    "consecutive_failures",
+)
+
+
 def updatable(row: Row, *also_fixed: str) -> Row:
     """The columns of `row` an update may write (both adapters use this one rule)."""
     return {k: v for k, v in row.items() if k not in BIRTH_COLUMNS and k not in also_fixed}

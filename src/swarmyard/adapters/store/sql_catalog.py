@@ -104,8 +104,11 @@ class SqlAgentRepo:
         return rows.AGENTS.decode(row)
 
     async def update(self, agent: Agent) -> None:
-        changes = rows.updatable(rows.AGENTS.encode(agent), "running")
+        changes = rows.updatable(rows.AGENTS.encode(agent), *rows.AGENT_COUNTERS)
         await self._update(agent.id, changes)
+
+    async def restart(self, agent_id: str, *, running: int) -> None:
+        await self._update(agent_id, {"running": running, "consecutive_failures": 0})
 
     async def delete(self, agent_id: str) -> None:
         statement = delete(agents).where(self._tx.scoped(agents), agents.c.id == agent_id)
@@ -154,6 +157,8 @@ class SqlAgentRepo:
                 "tokens_out": c.tokens_out + tokens_out,
                 "cost_microusd": c.cost_microusd + cost_microusd,
                 "errors": c.errors + errors,
+                # A success ends the failure streak the health monitor watches.
+                "consecutive_failures": 0 if succeeded else c.consecutive_failures + failed,
             },
         )
 
