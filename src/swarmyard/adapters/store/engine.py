@@ -67,7 +67,9 @@ def database_url(url: str) -> URL:
 def create_engine(url: str) -> AsyncEngine:
     parsed = database_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed)
+        # A pooled connection checked before use: after the server restarts, the
+        # dead ones are replaced instead of failing the next transaction.
+        return create_async_engine(parsed, pool_pre_ping=True)
     if parsed.database in (None, "", ":memory:"):
         # Each pooled connection would see a database of its own.
         raise ValueError("an in-memory SQLite database cannot back the store; use memory://")

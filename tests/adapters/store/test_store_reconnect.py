@@ -1,0 +1,63 @@
+"""PostgreSQL restarts under a running store: the next unit of work reconnects.
+
+Restarts the test machine's server (it comes back within seconds), so it is
+marked slow and postgres; it skips where the cluster cannot be controlled
+from here (not root, no pg_ctlcluster) — unless SWARMYARD_REQUIRE_SERVICES=1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import URL
+
+from swarmyard.adapters.store import SqlStore
+from swarmyard.adapters.store.testing import create_database, drop_database
+from swarmyard.domain import Project, Workspace
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+def _cluster() -> list[str]:
+    tool = shutil.which("pg_ctlcluster")
+    versions = sorted(Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").is_dir() else []
+    if tool is None or not versions or os.geteuid() != 0:
+        reason = "restarting PostgreSQL needs root and pg_ctlcluster on this machine"
+        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return [tool, "--skip-systemctl-redirect", versions[-1].name, "main"]
+
+
+@pytest.fixture
+def database(postgres_server: URL, run_in_thread: Any) -> Iterator[URL]:
+    db = run_in_thread(create_database(postgres_server))
+    yield db
+    run_in_thread(drop_database(postgres_server, db))
+
+
+async def test_the_store_reconnects_after_a_server_restart(database: URL) -> None:
+    cluster = _cluster()
+    store = SqlStore(database.render_as_string(hide_password=False))
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    try:
+        await store.migrate()
+        await store.add_workspace(Workspace("w1", "W", now))
+        async with store.unit_of_work("w1") as uow:  # the pool now holds a connection
+            await uow.projects.add(Project("p1", "w1", "Before", now))
+            await uow.commit()
+        subprocess.run([*cluster, "restart"], check=True, timeout=120, capture_output=True)
+        async with store.unit_of_work("w1") as uow:
+            await uow.projects.add(Project("p2", "w1", "After", now))
+            await uow.commit()
+        async with store.unit_of_work("w1") as uow:
+            assert sorted(p.name for p in await uow.projects.list()) == ["After", "Before"]
+    finally:
+        await store.close()
