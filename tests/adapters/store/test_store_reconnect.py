@@ -7,9 +7,9 @@ from here (not root, no pg_ctlcluster) — unless SWARMYARD_REQUIRE_SERVICES=1.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +53,11 @@ async def test_the_store_reconnects_after_a_server_restart(database: URL) -> Non
         async with store.unit_of_work("w1") as uow:  # the pool now holds a connection
             await uow.projects.add(Project("p1", "w1", "Before", now))
             await uow.commit()
-        subprocess.run([*cluster, "restart"], check=True, timeout=120, capture_output=True)
+        restart = await asyncio.create_subprocess_exec(
+            *cluster, "restart", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await asyncio.wait_for(restart.communicate(), 120)
+        assert restart.returncode == 0, err.decode()
         async with store.unit_of_work("w1") as uow:
             await uow.projects.add(Project("p2", "w1", "After", now))
             await uow.commit()
