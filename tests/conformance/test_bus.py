@@ -2,20 +2,28 @@
 
 The tests speak to `swarmyard.ports.Bus` only. An adapter joins by adding
 one factory to `ADAPTERS`. Every test works under a workspace id of its
-own, so adapters backed by a shared server see nothing of other tests.
+own, so adapters backed by a shared server see nothing of other tests; the
+NATS bus also gets a work stream of its own per test, deleted afterwards.
 
 Where the behaviour under test is about time (ack_wait, nak delays, empty
 fetches), the tests use short real durations and wait on the bus's own
 results; nothing waits on a sleep to let the bus catch up.
+
+The NATS adapter runs against the test machine's server
+(SWARMYARD_TEST_NATS_URL, by default nats://127.0.0.1:4222); without one its
+tests skip, or fail when SWARMYARD_REQUIRE_SERVICES=1 (CI).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import pytest
 
@@ -23,23 +31,52 @@ from swarmyard.adapters.bus import MemoryBus
 from swarmyard.domain import subjects
 from swarmyard.ports import Bus, BusMessage, Consumer, WorkItem
 
-BusFactory = Callable[[], Awaitable[Bus]]
+# A bus for one test, closed (and its server-side traces removed) on exit.
+BusFactory = Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[Bus]]
 
 
-async def _memory() -> Bus:
-    return MemoryBus()
+@asynccontextmanager
+async def _memory(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
+    bus = MemoryBus()
+    try:
+        yield bus
+    finally:
+        await bus.close()
+
+
+@asynccontextmanager
+async def _nats(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
+    from swarmyard.adapters.bus.testing import scratch_bus
+
+    async with scratch_bus(request.getfixturevalue("nats_server")) as bus:
+        yield bus
 
 
 ADAPTERS: dict[str, BusFactory] = {
     "memory": _memory,
+    "nats": _nats,
 }
+
+
+@pytest.fixture(scope="session")
+def nats_server(run_in_thread: Any) -> str:
+    """The test machine's NATS server; skips without it, unless
+    SWARMYARD_REQUIRE_SERVICES=1 makes its absence a failure."""
+    from swarmyard.adapters.bus.testing import NatsUnavailable, find_nats
+
+    try:
+        url: str = run_in_thread(find_nats())
+    except NatsUnavailable as exc:
+        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{exc}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
+        pytest.skip(str(exc))
+    return url
 
 
 @pytest.fixture(params=sorted(ADAPTERS))
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    instance = await ADAPTERS[request.param]()
-    yield instance
-    await instance.close()
+    async with ADAPTERS[request.param](request) as instance:
+        yield instance
 
 
 @pytest.fixture

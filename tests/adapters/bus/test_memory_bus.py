@@ -62,9 +62,12 @@ async def test_create_bus_gives_the_memory_bus(url: str) -> None:
     await bus.close()
 
 
-def test_create_bus_says_nats_comes_with_cluster_mode() -> None:
-    with pytest.raises(ValueError, match="cluster mode"):
-        create_bus("nats://localhost:4222")
+async def test_create_bus_gives_the_nats_bus_for_a_nats_url() -> None:
+    from swarmyard.adapters.bus.nats import NatsBus
+
+    bus = create_bus("nats://localhost:4222")  # connects on first use only
+    assert isinstance(bus, NatsBus)
+    await bus.close()
 
 
 @pytest.mark.parametrize(("url", "named"), [("redis://x:6379", "'redis'"), ("kafka", "'kafka'")])

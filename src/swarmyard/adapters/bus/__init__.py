@@ -1,9 +1,9 @@
-"""Bus adapters: the in-process bus now, NATS JetStream with cluster mode.
+"""Bus adapters: the in-process bus (embedded mode) and NATS JetStream (cluster mode).
 
 `create_bus` picks the adapter from ``SWARMYARD_BUS_URL``, so the process
 wiring never names an adapter class. Each adapter lives in its own module
-(``memory.py``, later ``nats.py``, importing nats-py only when chosen) and
-passes the one conformance suite in ``tests/conformance/test_bus.py``.
+(``memory.py``, ``nats.py``; nats-py is imported only when a NATS URL is
+chosen) and passes the one conformance suite in ``tests/conformance/test_bus.py``.
 """
 
 from __future__ import annotations
@@ -21,15 +21,16 @@ _MEMORY_URLS = frozenset({"", "memory", "memory://"})
 
 
 def create_bus(url: str) -> Bus:
-    """The bus for ``SWARMYARD_BUS_URL``: empty or ``memory`` for the in-process bus."""
+    """The bus for ``SWARMYARD_BUS_URL``: empty or ``memory`` for the in-process
+    bus, ``nats://host:port`` (comma-separated for a cluster) for NATS. Nothing
+    connects yet: the NATS bus connects on first use."""
     if url in _MEMORY_URLS:
         return MemoryBus()
     scheme, separator, _ = url.partition("://")
     if separator and scheme == "nats":
-        raise ValueError(
-            "the NATS bus adapter ships with cluster mode; this release runs embedded only: "
-            "leave SWARMYARD_BUS_URL empty (or 'memory') to use the in-process bus"
-        )
+        from .nats import NatsBus  # noqa: PLC0415 (nats-py loads for NATS deployments only)
+
+        return NatsBus(url)
     shown = scheme if separator else url
     raise ValueError(
         f"unsupported bus URL scheme {shown!r} in SWARMYARD_BUS_URL: use 'memory' "

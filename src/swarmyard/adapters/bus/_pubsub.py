@@ -23,7 +23,7 @@ from swarmyard.ports import BusClosed, BusMessage
 
 from ._subjects import SubjectTrie, split_pattern, split_subject
 
-__all__ = ["MemorySubscription", "Router", "Server"]
+__all__ = ["Mailbox", "MemorySubscription", "Router", "Server"]
 
 _log = logging.getLogger(__name__)
 
@@ -34,8 +34,9 @@ class _Sink(Protocol):
     def deliver(self, message: BusMessage) -> None: ...
 
 
-class _Mailbox:
-    """An unbounded FIFO that a closer can interrupt."""
+class Mailbox:
+    """An unbounded FIFO that a closer can interrupt (the NATS bus's
+    subscriptions queue into one too, so both buses behave alike)."""
 
     __slots__ = ("_closed", "_items", "_ready", "_what")
 
@@ -72,7 +73,7 @@ class MemorySubscription:
 
     def __init__(self, pattern: str, detach: Callable[[MemorySubscription], None]) -> None:
         self.pattern = pattern
-        self._mailbox = _Mailbox(f"subscription to {pattern!r}")
+        self._mailbox = Mailbox(f"subscription to {pattern!r}")
         self._detach = detach
         self._active = True
 

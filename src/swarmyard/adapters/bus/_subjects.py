@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Generic, TypeVar
 
-__all__ = ["SubjectTrie", "patterns_overlap", "split_pattern", "split_subject"]
+__all__ = ["SubjectTrie", "pattern_covers", "patterns_overlap", "split_pattern", "split_subject"]
 
 T = TypeVar("T")
 
@@ -58,6 +58,19 @@ def patterns_overlap(a: Sequence[str], b: Sequence[str]) -> bool:
         if token_a != token_b and _ONE not in (token_a, token_b):
             return False
     return len(a) == len(b)
+
+
+def pattern_covers(wide: Sequence[str], narrow: Sequence[str]) -> bool:
+    """Whether every subject matching token pattern `narrow` also matches `wide`."""
+    for index, token in enumerate(wide):
+        if token == _REST:
+            return len(narrow) > index  # '>' takes whatever `narrow` has left, if anything
+        if index >= len(narrow):
+            return False
+        theirs = narrow[index]
+        if theirs == _REST or token not in (_ONE, theirs):
+            return False  # `narrow` may put any tokens (or a different one) here
+    return len(wide) == len(narrow)
 
 
 class _Node(Generic[T]):
