@@ -6,12 +6,17 @@ the in-process bus, bound to 127.0.0.1.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["ROLE_NAME", "Settings"]
+
+# A manifest's role slug (domain/manifest.py): also a subject token and durable name.
+ROLE_NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 
 
 class Settings(BaseSettings):
@@ -55,6 +60,34 @@ class Settings(BaseSettings):
     # On SIGTERM, how long runs in flight may go on before they are handed back.
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
 
+    # Cluster processes (`swarmyard api|worker|scheduler`).
+    # The roles a `swarmyard worker` serves, comma-separated; empty: every known role.
+    worker_roles: str = ""
+    # How often a worker serving every role looks for new custom roles.
+    worker_roles_refresh_seconds: float = Field(default=30.0, gt=0)
+    # A scheduler leads for this long without renewing (it renews every third of it).
+    leader_ttl_seconds: float = Field(default=15.0, ge=1)
+    # Port of the /healthz and /readyz endpoint of worker and scheduler
+    # processes (bound to `host`); 0: none.
+    health_port: int = Field(default=0, ge=0, le=65535)
+    # "json": one JSON object per log line (log collectors); "console": for people.
+    log_format: Literal["console", "json"] = "console"
+
+    @field_validator("worker_roles")
+    @classmethod
+    def _roles_are_slugs(cls, value: str) -> str:
+        bad = [r for r in _split(value) if not ROLE_NAME.match(r)]
+        if bad:
+            raise ValueError(
+                f"{', '.join(map(repr, bad))} is not a role name "
+                "(lower-case letters, digits and '-', starting with a letter)"
+            )
+        return value
+
+    @property
+    def worker_role_list(self) -> list[str]:
+        return _split(self.worker_roles)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -63,4 +96,27 @@ class Settings(BaseSettings):
 
     @property
     def embedded_bus(self) -> bool:
-        return self.bus_url in ("", "memory")
+        return self.bus_url in ("", "memory", "memory://")
+
+    def cluster_problem(self, process: str) -> str | None:
+        """Why these settings cannot run `swarmyard <process>`, one part of a
+        cluster, or None. Processes on the in-process bus would not see each
+        other's messages (a worker would never hear of a run)."""
+        if self.embedded_bus:
+            return (
+                f"`swarmyard {process}` is one part of a cluster and needs a shared bus: "
+                "set SWARMYARD_BUS_URL=nats://host:4222 (on the in-process bus separate "
+                "processes cannot see each other; `swarmyard serve` runs everything in one "
+                "process)"
+            )
+        if not self.secret_key:
+            return (
+                f"`swarmyard {process}` is one part of a cluster: set SWARMYARD_SECRET_KEY to "
+                "the same secret in every process (e.g. `openssl rand -hex 32`), or a token "
+                "one process signs is refused by the others"
+            )
+        return None
+
+
+def _split(roles: str) -> list[str]:
+    return list(dict.fromkeys(r.strip() for r in roles.split(",") if r.strip()))

@@ -1,6 +1,7 @@
 """The ``swarmyard`` command: global options, the command groups, error reporting.
 
-Every command but ``serve`` is a thin HTTP client of a running server,
+Every command but the server commands (``serve``, ``api``, ``worker``,
+``scheduler``) is a thin HTTP client of a running server,
 and every one but ``status`` and ``login`` proves who is asking (see
 `credentials` for where the credential comes from). Failures end here,
 in `RootGroup.invoke`: a `CliError` becomes its message on stderr and its
@@ -26,6 +27,7 @@ from . import (
     board,
     budgets,
     catalog,
+    cluster,
     login,
     projects,
     providers,
@@ -110,6 +112,9 @@ app.command("login")(login.login)
 app.command("logout")(login.logout)
 app.command("whoami")(login.whoami)
 app.command("serve")(serve.serve)
+app.command("api")(cluster.api)
+app.command("worker")(cluster.worker)
+app.command("scheduler")(cluster.scheduler)
 
 
 def _show_version(value: bool) -> None:

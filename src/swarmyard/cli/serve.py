@@ -1,27 +1,18 @@
 """``swarmyard serve``: run the whole platform in this process.
 
-The one command that is not an HTTP client. Its options become
-``SWARMYARD_*`` environment variables before the settings are read, so the
-settings, and any process the server starts, see the same values; the
-root's ``--data-dir`` counts when ``serve`` is not given its own, so the
-server writes its key file where the other commands look for it. The
+The one-process deployment (SQLite and the in-process bus unless told
+otherwise); `cluster` has the commands that each run one part of it. The
 server runtime (web framework, database, models) is imported only here.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated
 
 import typer
 
-from .errors import EXIT_USAGE, CliError
-
-if TYPE_CHECKING:
-    from ..config import Settings
+from .launch import apply_options, load_settings, runtime_entry
 
 __all__ = ["serve"]
 
@@ -37,29 +28,6 @@ def serve(
     ] = None,
 ) -> None:
     """Run API, board, orchestrator, workers and scheduler in one process."""
-    data_dir = data_dir or ctx.find_root().params.get("data_dir")
-    overrides = {"SWARMYARD_HOST": host, "SWARMYARD_PORT": port, "SWARMYARD_DATA_DIR": data_dir}
-    for name, value in overrides.items():
-        if value is not None:
-            os.environ[name] = str(value)
-    settings = _settings()
-    _runtime()(settings)
-
-
-def _settings() -> Settings:
-    # pydantic is loaded only by this command.
-    from ..config import Settings  # noqa: PLC0415
-
-    try:
-        return Settings()
-    except ValueError as exc:  # pydantic's ValidationError, naming each bad variable
-        first, *rest = str(exc).splitlines() or ["invalid settings"]
-        raise CliError(first, hints=rest, exit_code=EXIT_USAGE) from None
-
-
-def _runtime() -> Callable[[Settings], None]:
-    try:
-        module = importlib.import_module(RUNTIME_MODULE)
-    except ImportError as exc:
-        raise CliError(f"the server runtime cannot be loaded: {exc}") from None
-    return cast("Callable[[Settings], None]", module.serve_forever)
+    apply_options(ctx, {"host": host, "port": port}, data_dir)
+    settings = load_settings()
+    runtime_entry(RUNTIME_MODULE, "serve_forever")(settings)

@@ -3,73 +3,44 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 
-import structlog
 import uvicorn
 
 from ..adapters.store import create_store
 from ..api.app import create_app
 from ..config import Settings
+from .preflight import check_database, configure_logging, database_location, fail
 from .wiring import build
 
 __all__ = ["configure_logging", "serve_forever"]
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
-    # Migrations run on every start; their step-by-step chatter is not news.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()),
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        cache_logger_on_first_use=True,
-    )
-
-
-def _where(settings: Settings) -> str:
-    """The database's location, without credentials."""
-    return settings.database_url.split("@")[-1] if settings.database_url else str(settings.data_dir)
-
-
 async def _prepare_database(settings: Settings) -> None:
-    """Migrate before the server starts, so a database that cannot be reached
-    is one clear line, not a failed application start-up."""
+    # A store of its own: the container's is bound to uvicorn's event loop.
     store = create_store(settings.resolved_database_url)
     try:
-        await store.migrate()
+        await check_database(store, settings)
     finally:
         await store.close()
 
 
 def serve_forever(settings: Settings) -> None:
-    configure_logging()
+    configure_logging(json_lines=settings.log_format == "json")
     try:
         container = build(settings)
     except ValueError as exc:  # a setting names something we cannot use
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    try:
-        asyncio.run(_prepare_database(settings))
-    except Exception as exc:  # unreachable server, bad credentials, unwritable file…
-        print(f"error: cannot open the database ({_where(settings)}): {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        fail(str(exc))
+    asyncio.run(_prepare_database(settings))
     app = create_app(container)
-    where = (
-        settings.database_url.split("@")[-1] if settings.database_url else str(settings.data_dir)
-    )
     model = (
         f"{settings.model} at {settings.openai_base_url}"
         if settings.openai_base_url
         else "the built-in offline model (no LLM key configured)"
     )
     print(
-        f"Swarmyard on http://{settings.host}:{settings.port} — data: {where} — agents use {model}",
+        f"Swarmyard on http://{settings.host}:{settings.port} — data: "
+        f"{database_location(settings)} — agents use {model}",
         file=sys.stderr,
         flush=True,
     )
@@ -78,6 +49,7 @@ def serve_forever(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        log_config=None,  # uvicorn's records go through our handler and format
         lifespan="on",
         timeout_graceful_shutdown=15,
     )

@@ -1,14 +1,19 @@
 """Process wiring: build the adapters and services from settings, start and
 stop the loops. Embedded and cluster mode differ only in the adapters
-chosen here."""
+chosen here and in the `Plan` of each process: `swarmyard serve` runs every
+part alone; in a cluster `api`, `worker` and `scheduler` processes each run
+one part, and the scheduler's control-plane jobs run under a leader lease."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import socket
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
@@ -28,13 +33,14 @@ from ..domain import (
     Workspace,
     subjects,
 )
-from ..ports import Bus, ModelClientFactory, Store
+from ..ports import Bus, LeaderLease, ModelClientFactory, Store
 from ..services.auth import AuthService
 from ..services.budgets import BudgetService
 from ..services.catalog import CatalogService
 from ..services.delegation import Delegator
 from ..services.deps import Deps
 from ..services.estimates import TaskEstimator
+from ..services.health import HealthMonitor
 from ..services.identity import IdentityService
 from ..services.lifecycle import Lifecycle
 from ..services.model_admin import ModelAdmin
@@ -50,15 +56,32 @@ from ..services.usage import UsageService
 from .agent_loop import AgentLoop
 from .credentials import write_credentials
 from .delegation_wait import SubtaskWaiter
+from .leadership import Leadership
 from .loops import orchestrator_loop, periodic, scheduler_jobs
 from .model_wiring import model_layer
 from .recovery import Recovery
 from .relay import Relay
+from .role_queues import RoleWatch, known_roles
 from .worker import Worker
 
-__all__ = ["Container", "build"]
+__all__ = ["ALL_IN_ONE", "Container", "Plan", "build"]
 
 log = structlog.get_logger("swarmyard")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The parts one process runs."""
+
+    api: bool = True  # serves HTTP; bootstraps the first owner key
+    workers: bool = True
+    control_plane: bool = True
+    # The whole platform is this one process: rows left in the outbox and
+    # pending runs at start are leftovers of its own previous life.
+    alone: bool = True
+
+
+ALL_IN_ONE = Plan()
 
 
 @dataclass(slots=True)
@@ -81,10 +104,14 @@ class Container:
     budgets: BudgetService
     usage: UsageService
     estimates: TaskEstimator
+    health: HealthMonitor
     model_admin: ModelAdmin
     auth: AuthService
     identity: IdentityService
     rules: WorkspaceRules
+    plan: Plan = ALL_IN_ONE
+    # Set in a cluster: the control-plane jobs run only while it leads.
+    leader: Leadership | None = None
     _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -95,19 +122,38 @@ class Container:
     def bus(self) -> Bus:
         return self.deps.bus
 
-    async def start(self, *, control_plane: bool = True, workers: bool = True) -> None:
+    async def start(
+        self, *, control_plane: bool | None = None, workers: bool | None = None
+    ) -> None:
+        """Start the loops of the plan (`control_plane`/`workers` override it)."""
+        control_plane = self.plan.control_plane if control_plane is None else control_plane
+        workers = self.plan.workers if workers is None else workers
         await self.store.migrate()
         await ensure_default_workspace(self.store, self.deps.clock)
-        first_key = await self.identity.bootstrap_owner_key()
-        if first_key is not None:
-            write_credentials(self.settings, first_key[0], first_key[1])
+        if self.plan.api:
+            first_key = await self.identity.bootstrap_owner_key()
+            if first_key is not None:
+                write_credentials(self.settings, first_key[0], first_key[1])
         self._spawn("relay", self.relay.run())
-        await self.relay.sweep(everything=True)
+        if self.plan.alone:
+            # In a cluster other processes' rows are in flight: only the
+            # leader's sweep, with its grace period, takes leftovers.
+            await self.relay.sweep(everything=True)
         if workers:
             self._spawn("worker", self.worker.run())
         if control_plane:
-            await self.recovery.startup()
-            self._spawn(
+            if self.leader is not None:
+                self._spawn("leadership", self.leader.run())
+            else:
+                if self.plan.alone:
+                    await self.recovery.startup()
+                for name, job in self.control_jobs():
+                    self._spawn(name, job)
+
+    def control_jobs(self) -> list[tuple[str, Coroutine[Any, Any, None]]]:
+        """The orchestrator and the scheduler jobs, as named coroutines."""
+        jobs = [
+            (
                 "orchestrator",
                 orchestrator_loop(
                     self.store,
@@ -116,15 +162,19 @@ class Container:
                     interval=self.settings.orchestrator_interval,
                 ),
             )
-            for name, every, job in scheduler_jobs(
-                self.store,
-                self.schedules,
-                self.recovery,
-                self.relay,
-                self.deps.clock,
-                lease_seconds=self.settings.lease_seconds,
-            ):
-                self._spawn(name, periodic(name, every, job))
+        ]
+        for name, every, job in scheduler_jobs(
+            self.store,
+            self.schedules,
+            self.recovery,
+            self.relay,
+            self.deps.clock,
+            lease_seconds=self.settings.lease_seconds,
+        ):
+            jobs.append((name, periodic(name, every, job)))
+        # Agents whose runs keep failing are degraded, stopped or restarted.
+        jobs.append(("health", periodic("health", 10.0, self.health.sweep)))
+        return jobs
 
     async def announce_revocation(self, workspace_id: str, key_id: str) -> None:
         """Tell every process that a key is gone, so streams opened with it close."""
@@ -159,10 +209,13 @@ def build(
     platform: PlatformFile | None = None,
     store: Store | None = None,
     bus: Bus | None = None,
+    plan: Plan = ALL_IN_ONE,
+    lease: LeaderLease | None = None,
 ) -> Container:
     """Build a process from settings. `models` replaces the client factory
     (tests hand in their own clients); `platform` the platform file, read
-    from its usual places when not given."""
+    from its usual places when not given; `plan` the parts this process
+    runs, and `lease` makes its control-plane jobs run only while it leads."""
     clock = clock or SystemClock()
     ids = ids or UlidIds()
     if settings.resolved_database_url.startswith("sqlite"):
@@ -189,10 +242,18 @@ def build(
     )
     usage = UsageService(deps, layer.router)
     owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new('w')[-6:]}"
-    worker = Worker(bus, lifecycle, loop, owner=owner, concurrency=settings.worker_concurrency)
+    roles = RoleWatch(
+        bus,
+        functools.partial(known_roles, store, catalog),
+        fixed=settings.worker_role_list,
+        refresh_seconds=settings.worker_roles_refresh_seconds,
+    )
+    worker = Worker(
+        bus, lifecycle, loop, owner=owner, concurrency=settings.worker_concurrency, roles=roles
+    )
     hasher = Argon2Hasher()
     signer = JwtSigner(secret)
-    return Container(
+    container = Container(
         settings=settings,
         deps=deps,
         relay=relay,
@@ -211,8 +272,15 @@ def build(
         budgets=BudgetService(deps, on_change=layer.directory.invalidate),
         usage=usage,
         estimates=TaskEstimator(deps, tasks, catalog, usage),
+        health=HealthMonitor(deps, catalog),
         model_admin=layer.admin,
         auth=AuthService(deps, hasher, signer),
         identity=IdentityService(deps, hasher),
         rules=WorkspaceRules(deps),
+        plan=plan,
     )
+    if lease is not None:
+        container.leader = Leadership(
+            lease, container.control_jobs, owner=owner, ttl=settings.leader_ttl_seconds
+        )
+    return container

@@ -1,10 +1,15 @@
-"""Workers: take runs off the work queue and drive them through the agent loop.
+"""Workers: take runs off the work queues and drive them through the agent loop.
 
 A work-queue message only says "run R wants a worker"; the database decides
 who gets it (`Lifecycle.claim`), so a message delivered twice starts the
 run once. The message is acked right after the claim: from then on the
 run's lease, renewed while the run lives, is what keeps it owned, and the
 recovery sweep re-dispatches it if the lease expires.
+
+A worker serves several roles, each through its own durable consumer (see
+`role_queues` for why one per role). One intake loop per role fetches work,
+and all of them draw on the worker's `concurrency` slots (`slots`), so
+together they never take more runs than there is room for.
 """
 
 from __future__ import annotations
@@ -13,19 +18,21 @@ import asyncio
 import contextlib
 import functools
 import json
-from collections.abc import Sequence
 
 import structlog
 
 from ..domain import subjects
-from ..ports import Bus, Subscription, WorkItem
+from ..ports import Bus, BusClosed, Consumer, Subscription, WorkItem
 from ..services.lifecycle import Claimed, Lifecycle
 from .agent_loop import AgentLoop, RunControl
+from .role_queues import ACK_WAIT, MAX_DELIVER, RoleWatch, durable_of, filter_of
+from .slots import Slots
 
 __all__ = ["Worker"]
 
 log = structlog.get_logger("swarmyard.worker")
-ALL_ROLES = ("swarmyard.*.tasks.ready.>",)
+
+RETRY_SECONDS = 2.0  # after the bus failed a consumer or a fetch
 
 
 class Worker:
@@ -37,62 +44,135 @@ class Worker:
         *,
         owner: str,
         concurrency: int,
-        subjects_filter: Sequence[str] = ALL_ROLES,
-        durable: str = "workers",
+        roles: RoleWatch,
     ) -> None:
         self._bus = bus
         self._life = lifecycle
         self._loop = loop
         self.owner = owner
-        self._concurrency = concurrency
-        self._filter = list(subjects_filter)
-        self._durable = durable
+        self._roles = roles
+        self._intake: dict[str, asyncio.Task[None]] = {}
+        self._consumers: dict[str, Consumer] = {}  # by role, while open
+        self._slots = Slots(concurrency, lambda: len(self._intake))
         self._active: dict[str, asyncio.Task[None]] = {}
         self._runs: dict[str, Claimed] = {}
-        self._room = asyncio.Event()
         self._stopping = asyncio.Event()
 
     @property
     def active_runs(self) -> int:
         return len(self._active)
 
+    @property
+    def serving(self) -> list[str]:
+        """The roles whose queues this worker is consuming now."""
+        return sorted(self._consumers)
+
     async def run(self) -> None:
-        consumer = await self._bus.consumer(
-            self._durable, self._filter, ack_wait=self._life.lease.total_seconds(), max_deliver=20
-        )
+        """Serve the roles `RoleWatch` names until `shutdown`."""
+        try:
+            await self._roles.watch(self._serve)
+            await self._stopping.wait()
+        except BusClosed:
+            pass
+        finally:
+            if not self._stopping.is_set():  # cancelled without a shutdown
+                for t in self._intake.values():
+                    t.cancel()
+            await asyncio.gather(*self._intake.values(), return_exceptions=True)
+
+    def _serve(self, role: str) -> None:
+        if role not in self._intake and not self._stopping.is_set():
+            self._intake[role] = asyncio.create_task(self._consume(role), name=f"intake:{role}")
+
+    async def _consume(self, role: str) -> None:
+        consumer = await self._open_consumer(role)
+        if consumer is None:
+            return
+        self._consumers[role] = consumer
+        found = False
         try:
             while not self._stopping.is_set():
-                free = self._concurrency - len(self._active)
-                if free <= 0:
-                    self._room.clear()
-                    await self._room.wait()
-                    continue
-                for item in await consumer.fetch(batch=min(free, 64), timeout=1.0):
-                    await self._take(item)
+                found = await self._fetch_some(consumer, role, eager=found)
+        except BusClosed:
+            pass
         finally:
-            await consumer.close()
+            del self._consumers[role]
+            with contextlib.suppress(Exception):
+                await consumer.close()
 
-    async def _take(self, item: WorkItem) -> None:
+    async def _open_consumer(self, role: str) -> Consumer | None:
+        while not self._stopping.is_set():
+            try:
+                return await self._bus.consumer(
+                    durable_of(role),
+                    [filter_of(role)],
+                    ack_wait=ACK_WAIT,
+                    max_deliver=MAX_DELIVER,
+                )
+            except BusClosed:
+                return None
+            except Exception:
+                log.exception("cannot open the work queue of a role; retrying", role=role)
+                await self._pause(RETRY_SECONDS)
+        return None
+
+    async def _fetch_some(self, consumer: Consumer, role: str, *, eager: bool) -> bool:
+        """Fetch and start what there is room for; whether work was found."""
+        taken, wait = await self._slots.take(eager=eager)
+        if not taken:
+            return False  # stopping
+        try:
+            items = await consumer.fetch(batch=taken, timeout=wait)
+        except BusClosed:
+            self._slots.give_back(taken)
+            raise
+        except Exception:
+            self._slots.give_back(taken)
+            log.exception("fetching work failed; retrying", role=role)
+            await self._pause(RETRY_SECONDS)
+            return False
+        self._slots.give_back(taken - len(items))
+        for item in items:
+            started = False
+            try:
+                if self._stopping.is_set():
+                    await item.nak()  # stop claiming: another worker takes it now
+                else:
+                    started = await self._take(item)
+            except Exception:
+                log.exception("could not take a work item; it comes back", subject=item.subject)
+            finally:
+                if not started:
+                    self._slots.give_back(1)
+        return bool(items)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def _take(self, item: WorkItem) -> bool:
+        """Claim and start the item's run; whether a run started (and keeps its slot)."""
         try:
             body = json.loads(item.data)
             workspace_id, run_id = str(body["workspace_id"]), str(body["run_id"])
         except (ValueError, KeyError, TypeError):
             log.warning("malformed work item dropped", subject=item.subject)
             await item.term()
-            return
+            return False
         claimed = await self._life.claim(workspace_id, run_id, self.owner)
         await item.ack()
         if claimed is None:
-            return  # finished, or held by another worker: the database has the say
+            return False  # finished, or held by another worker: the database has the say
         task = asyncio.create_task(self._drive(claimed), name=f"run:{run_id}")
         self._active[run_id] = task
         self._runs[run_id] = claimed
         task.add_done_callback(functools.partial(self._done, run_id))
+        return True
 
     def _done(self, run_id: str, _: asyncio.Task[None]) -> None:
         self._active.pop(run_id, None)
         self._runs.pop(run_id, None)
-        self._room.set()
+        self._slots.give_back(1)
 
     async def _drive(self, claimed: Claimed) -> None:
         run = claimed.run
@@ -137,7 +217,13 @@ class Worker:
         rest back: their leases end now, so another worker (or this one after a
         restart) resumes them from their last step at once."""
         self._stopping.set()
-        self._room.set()
+        self._slots.close()
+        # Closing a consumer ends its waiting fetch; what a fetch brings from
+        # now on is handed back, not started.
+        for consumer in list(self._consumers.values()):
+            with contextlib.suppress(Exception):
+                await consumer.close()
+        await asyncio.gather(*self._intake.values(), return_exceptions=True)
         if not self._active:
             return
         _, pending = await asyncio.wait(list(self._active.values()), timeout=grace)
