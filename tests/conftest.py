@@ -41,6 +41,21 @@ def postgres_server() -> URL:
         pytest.skip(str(exc))
 
 
+@pytest.fixture(scope="session")
+def nats_server() -> str:
+    """The test machine's NATS server (with JetStream); skips without it,
+    unless SWARMYARD_REQUIRE_SERVICES=1 makes its absence a failure."""
+    from swarmyard.adapters.bus.testing import NatsUnavailable, find_nats
+
+    try:
+        url: str = run_in_thread(find_nats())
+    except NatsUnavailable as exc:
+        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{exc}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
+        pytest.skip(str(exc))
+    return url
+
+
 @pytest.fixture(name="run_in_thread", scope="session")
 def run_in_thread_fixture() -> Callable[..., Any]:
     return run_in_thread

@@ -13,10 +13,8 @@ tests skip, or fail when SWARMYARD_REQUIRE_SERVICES=1 (CI).
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 import pytest
 
@@ -82,21 +80,6 @@ ADAPTERS: dict[str, LeaseFactory] = {
     "memory": _memory,
     "nats": _nats,
 }
-
-
-@pytest.fixture(scope="session")
-def nats_server(run_in_thread: Any) -> str:
-    """The test machine's NATS server; skips without it, unless
-    SWARMYARD_REQUIRE_SERVICES=1 makes its absence a failure."""
-    from swarmyard.adapters.bus.testing import NatsUnavailable, find_nats
-
-    try:
-        url: str = run_in_thread(find_nats())
-    except NatsUnavailable as exc:
-        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{exc}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-        pytest.skip(str(exc))
-    return url
 
 
 @pytest.fixture

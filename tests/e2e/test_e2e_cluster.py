@@ -6,7 +6,6 @@ scheduler is killed (the standby takes over) and a worker is stopped mid-run
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -105,23 +104,16 @@ def database(postgres_server: URL, run_in_thread: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def nats_url(run_in_thread: Any) -> Iterator[str]:
+def nats_url(nats_server: str, run_in_thread: Any) -> Iterator[str]:
     """The machine's NATS, under a namespace of this test's own: its work
     stream and lease bucket are nobody else's, and are deleted afterwards."""
     from swarmyard.adapters.bus.testing import (
-        NatsUnavailable,
         delete_bucket,
         delete_stream,
-        find_nats,
         scratch_name,
     )
 
-    try:
-        url: str = run_in_thread(find_nats())
-    except NatsUnavailable as exc:
-        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{exc}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-        pytest.skip(str(exc))
+    url = nats_server
     namespace = scratch_name("CLUSTER")
     yield f"{url}?namespace={namespace}"
     run_in_thread(delete_stream(url, f"{namespace}_WORK"))

@@ -20,7 +20,6 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from nats.aio.client import Client
@@ -28,9 +27,7 @@ from nats.aio.client import Client
 from swarmyard.adapters.bus import create_bus
 from swarmyard.adapters.bus.nats import NatsBus
 from swarmyard.adapters.bus.testing import (
-    NatsUnavailable,
     delete_stream,
-    find_nats,
     scratch_bus,
     scratch_name,
 )
@@ -44,17 +41,6 @@ def _unavailable(reason: str) -> None:
     if REQUIRED:
         pytest.fail(f"{reason}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
     pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def nats_server(run_in_thread: Any) -> str:
-    """The test machine's NATS server; skips without it, unless
-    SWARMYARD_REQUIRE_SERVICES=1 makes its absence a failure."""
-    try:
-        url: str = run_in_thread(find_nats())
-    except NatsUnavailable as exc:
-        _unavailable(str(exc))
-    return url
 
 
 @pytest.fixture
