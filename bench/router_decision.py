@@ -44,9 +44,10 @@ from swarmyard.domain import (
 )
 from swarmyard.domain.routing import apply_budget, build_chain, worst_case_microusd
 from swarmyard.ports import ModelCall
+from swarmyard.services.call_ledger import prompt_token_bound
 from swarmyard.services.deps import Deps
 from swarmyard.services.model_directory import ModelDirectory
-from swarmyard.services.router import ModelRouter, prompt_token_bound
+from swarmyard.services.router import ModelRouter
 
 WS = "bench"
 TIERS = (ModelTier.FAST, ModelTier.MID, ModelTier.PREMIUM)

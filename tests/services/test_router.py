@@ -23,13 +23,13 @@ from swarmyard.domain import (
 )
 from swarmyard.domain.routing import RouterOptions, RoutingRules
 from swarmyard.ports import ModelRateLimited, ModelRequestRejected, ModelUnavailable, UsageFilter
+from swarmyard.services.call_ledger import prompt_token_bound
 from swarmyard.services.router import (
     BudgetRefused,
     Restart,
     Routed,
     RouteNote,
     RoutingFailed,
-    prompt_token_bound,
 )
 
 WS = "default"

@@ -25,7 +25,7 @@ from swarmyard.domain import (
     counter_keys,
 )
 from swarmyard.ports import Store, UsageFilter
-from swarmyard.services.router import prompt_token_bound
+from swarmyard.services.call_ledger import prompt_token_bound
 
 WS = "default"
 CALLS = 1000

@@ -21,7 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .manifest import ModelTier
 
-__all__ = ["ModelSpec", "PriceSpec", "ProviderKind", "ProviderSpec", "model_ref"]
+__all__ = [
+    "ModelSpec",
+    "PriceSpec",
+    "ProviderKind",
+    "ProviderSpec",
+    "is_loopback_url",
+    "model_ref",
+]
 
 _NAME = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _ENV = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
@@ -120,10 +127,11 @@ class ProviderSpec(_Strict):
             return self.local
         if self.kind in (ProviderKind.OLLAMA, ProviderKind.OFFLINE):
             return True
-        return _is_loopback(self.base_url)
+        return is_loopback_url(self.base_url)
 
 
-def _is_loopback(url: str | None) -> bool:
+def is_loopback_url(url: str | None) -> bool:
+    """Whether the URL points at this machine (localhost or a loopback address)."""
     host = urlsplit(url or "").hostname or ""
     if host == "localhost":
         return True

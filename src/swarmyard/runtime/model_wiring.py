@@ -5,7 +5,6 @@ directory, the router and its admin service."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 import structlog
@@ -14,6 +13,7 @@ from ..adapters.llm.errors import ModelConfigurationError
 from ..config import Settings
 from ..config_file import PlatformFile
 from ..domain import ModelSpec, ModelTier, PriceSpec, ProviderKind, ProviderSpec
+from ..domain.providers import is_loopback_url
 from ..ports import ModelClientFactory, SecretBox
 from ..services.deps import Deps
 from ..services.model_admin import ModelAdmin
@@ -105,7 +105,7 @@ def _legacy_provider(settings: Settings) -> ProviderSpec | None:
     host = urlsplit(base_url).hostname or ""
     official = host == "api.openai.com"
     price = None
-    if not official and not _loopback(host):
+    if not official and not is_loopback_url(base_url):
         # The price of a remote compatible endpoint is unknown here; it is
         # tracked at zero until swarmyard.toml gives one.
         log.warning(
@@ -123,12 +123,3 @@ def _legacy_provider(settings: Settings) -> ProviderSpec | None:
         )
     except ValueError as exc:
         raise ModelConfigurationError(f"SWARMYARD_OPENAI_BASE_URL: {exc}") from None
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -14,10 +14,11 @@ and what to do when a provider fails (ARCHITECTURE.md §4.3).
    exponential backoff and jitter (a longer Retry-After is honoured, one
    beyond `max_retry_wait_seconds` moves on); then the next model. A circuit
    breaker per provider skips a dead one without waiting.
-4. **Settle.** The real cost, from the usage the provider reports and the
-   model's price, goes to the ledger and the counters and the reservation
-   is released, in one transaction. A failed attempt is a ledger entry too
-   (cost zero), so failures count per provider.
+4. **Settle** (`call_ledger.py` keeps the books). The real cost, from the
+   usage the provider reports and the model's price, goes to the ledger and
+   the counters and the reservation is released, in one transaction. A
+   failed attempt is a ledger entry too (cost zero), so failures count per
+   provider.
 
 Every decision, retry, fallback and breaker change is reported as a
 `RouteNote` (the agent loop stores them as `routing` run events), in the
@@ -30,22 +31,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import random
 import time
-from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from ..domain import (
     Budget,
-    BudgetScope,
     BudgetTier,
     Complexity,
     CounterKey,
-    LedgerEntry,
     ModelTier,
     OnExceed,
     Reservation,
@@ -70,6 +67,7 @@ from ..ports import (
     ModelUnavailable,
     PriceTable,
 )
+from .call_ledger import CallLedger, applies, prompt_token_bound
 from .deps import Deps
 from .model_directory import ModelDirectory, ModelSource, Snapshot
 
@@ -80,12 +78,9 @@ __all__ = [
     "RouteNote",
     "Routed",
     "RoutingFailed",
-    "prompt_token_bound",
 ]
 
 _TIER_ORDER = {BudgetTier.NORMAL: 0, BudgetTier.ECONOMY: 1, BudgetTier.EXCEEDED: 2}
-# Tokens a message part may add beyond its text (role markers, separators).
-_PART_OVERHEAD = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +169,8 @@ class ModelRouter:
         self._d = deps
         self._dir = directory
         self._factory = factory
-        self._table = prices
         self._opt = options or RouterOptions()
+        self._ledger = CallLedger(deps, prices, reservation_ttl=self._opt.reservation_ttl_seconds)
         self._sleep = sleep
         self._rand = rand
         self._mono = monotonic
@@ -262,7 +257,7 @@ class ModelRouter:
         now = self._d.clock.now()
         owners: dict[CounterKey, Budget] = {}
         for budget in plan.snapshot.budgets:
-            if _applies(budget, call):
+            if applies(budget, call):
                 for key, limit in counter_keys(budget, now):
                     plan.limits[key] = limit
                     owners[key] = budget
@@ -326,7 +321,7 @@ class ModelRouter:
                 async with aclosing(self._attempt(t, client, attempt)) as items:
                     async for item in items:
                         if isinstance(item, Routed):
-                            await self._settle(t.call, item, held)
+                            await self._ledger.settle(t.call, item, held)
                             settled = True
                         yield item
                 if settled or t.retry_in is None:
@@ -343,7 +338,7 @@ class ModelRouter:
             raise
         finally:
             if held is not None and not settled:
-                await asyncio.shield(self._release(t.call.workspace_id, held.id))
+                await asyncio.shield(self._ledger.release(t.call.workspace_id, held.id))
 
     async def _open(
         self, t: _Try, notes: list[RouteNote]
@@ -364,7 +359,9 @@ class ModelRouter:
             t.breaker.released()
             t.outcome = exc.message
             return None
-        reservation = await self._reserve(t.call, t.plan, t.cand)
+        reservation = await self._ledger.reserve(
+            t.call, t.plan.limits, t.plan.costs[t.cand.ref], t.cand.ref
+        )
         if reservation is False:
             t.breaker.released()
             t.outcome = "the budget cannot hold this call's worst-case cost"
@@ -425,7 +422,8 @@ class ModelRouter:
         change = t.breaker.succeeded()
         if change is not None:
             yield _breaker_note(change)
-        yield self._routed(response, t.cand, t.src, t.reason, latency)
+        usage = self._ledger.priced_usage(response, t.cand, t.src)
+        yield Routed(response, t.cand, usage.cost, round(latency, 3), t.reason, *usage.tokens)
 
     async def _failed(
         self, t: _Try, exc: ModelError, attempt: int, *, got_text: bool, latency: float
@@ -436,7 +434,7 @@ class ModelRouter:
             change = t.breaker.failed(self._mono())
         else:
             t.breaker.released()
-        await self._record_failure(t.call, t.cand, t.reason, exc, latency)
+        await self._ledger.record_failure(t.call, t.cand, t.reason, exc.message, latency)
         if change is not None:
             yield _breaker_note(change)
         if got_text:
@@ -497,121 +495,11 @@ class ModelRouter:
     def _max_out(call: ModelCall, cand: Candidate) -> int:
         return min(call.max_tokens or cand.max_output_tokens, cand.max_output_tokens)
 
-    # ------------------------------------------------------------------ money
-
-    async def _reserve(self, call: ModelCall, plan: _Plan, cand: Candidate) -> Reservation | bool:
-        """The reservation made (True when none is needed; False when refused)."""
-        amount = plan.costs[cand.ref]
-        if not plan.limits or amount <= 0:
-            return True
-        now = self._d.clock.now()
-        reservation = Reservation(
-            id=self._d.ids.new("rsv"),
-            workspace_id=call.workspace_id,
-            amount_microusd=amount,
-            keys=list(plan.limits),
-            created_at=now,
-            expires_at=now + timedelta(seconds=self._opt.reservation_ttl_seconds),
-            run_id=call.run_id or None,
-            model=cand.ref,
-        )
-        async with self._d.store.unit_of_work(call.workspace_id) as uow:
-            granted = await uow.budgets.reserve(reservation, plan.limits)
-            await uow.commit()
-        return reservation if granted else False
-
-    async def _release(self, workspace_id: str, reservation_id: str) -> None:
-        async with self._d.store.unit_of_work(workspace_id) as uow:
-            await uow.budgets.release(reservation_id)
-            await uow.commit()
-
-    def _routed(
-        self, response: Any, cand: Candidate, src: ModelSource, reason: str, latency: float
-    ) -> Routed:
-        usage = response.usage
-        tokens_in = int(usage.input_tokens or 0)
-        tokens_out = int(usage.output_tokens or 0)
-        cached = int(getattr(usage, "cache_read_tokens", 0) or 0)
-        cost = None
-        if src.price_source == "public":
-            cost = self._table.cost_microusd(
-                src.provider.kind.value,
-                cand.model,
-                tokens_in=tokens_in,
-                tokens_out=tokens_out,
-                tokens_cached=cached,
-            )
-        if cost is None:
-            cost = _priced(cand, tokens_in, tokens_out, cached)
-        return Routed(
-            response, cand, cost, round(latency, 3), reason, tokens_in, tokens_out, cached
-        )
-
-    async def _settle(self, call: ModelCall, routed: Routed, held: Reservation | None) -> None:
-        entry = self._entry(call, routed.candidate, routed.reason)
-        entry.tokens_in, entry.tokens_out = routed.tokens_in, routed.tokens_out
-        entry.tokens_cached, entry.cost_microusd = routed.tokens_cached, routed.cost_microusd
-        entry.latency_ms = routed.latency_ms
-        async with self._d.store.unit_of_work(call.workspace_id) as uow:
-            await uow.ledger.add(entry)
-            await uow.budgets.charge(entry)
-            if held is not None:
-                await uow.budgets.release(held.id)
-            await uow.commit()
-
-    async def _record_failure(
-        self, call: ModelCall, cand: Candidate, reason: str, exc: ModelError, latency: float
-    ) -> None:
-        entry = self._entry(call, cand, reason)
-        entry.ok, entry.error, entry.latency_ms = False, exc.message[:500], round(latency, 3)
-        async with self._d.store.unit_of_work(call.workspace_id) as uow:
-            await uow.ledger.add(entry)
-            await uow.commit()
-
-    def _entry(self, call: ModelCall, cand: Candidate, reason: str) -> LedgerEntry:
-        return LedgerEntry(
-            id=self._d.ids.new("led"),
-            workspace_id=call.workspace_id,
-            at=self._d.clock.now(),
-            provider=cand.provider,
-            model=cand.model,
-            run_id=call.run_id or None,
-            task_id=call.task_id or None,
-            agent_id=call.agent_id,
-            project_id=call.project_id,
-            role=call.role,
-            task_type=call.task_type,
-            reason=reason[:500],
-        )
-
-
-def _applies(budget: Budget, call: ModelCall) -> bool:
-    match budget.scope:
-        case BudgetScope.WORKSPACE:
-            return True
-        case BudgetScope.ROLE:
-            return budget.scope_id == call.role
-        case BudgetScope.PROJECT:
-            return call.project_id is not None and budget.scope_id == call.project_id
-        case BudgetScope.AGENT:
-            return call.agent_id is not None and budget.scope_id == call.agent_id
-    return False  # pragma: no cover
-
 
 def _counts(exc: ModelError) -> bool:
     """Whether a failure says something about the provider's health (not
     about this one request): unavailability, throttling, refused credentials."""
     return exc.retryable or exc.status_code in (401, 403)
-
-
-def _priced(cand: Candidate, tokens_in: int, tokens_out: int, cached: int) -> int:
-    cached = min(cached, tokens_in)
-    exact = (
-        (tokens_in - cached) * cand.input_per_mtok
-        + cached * cand.cached_input_per_mtok
-        + tokens_out * cand.output_per_mtok
-    )
-    return int(exact + 0.5)  # µUSD, half up
 
 
 def _breaker_note(change: BreakerChange) -> RouteNote:
@@ -638,27 +526,3 @@ def _tier(value: str) -> ModelTier:
         return ModelTier(value)
     except ValueError:
         return ModelTier.MID
-
-
-def prompt_token_bound(call: ModelCall) -> int:
-    """An upper bound of the call's prompt tokens: its bytes (a token of a
-    byte-level tokenizer covers at least one byte) plus per-part overhead."""
-    total = 0
-    for message in call.messages:
-        for part in getattr(message, "parts", ()):
-            total += _PART_OVERHEAD + _size(getattr(part, "content", None))
-            total += _size(getattr(part, "args", None))
-    for tool in call.tools:
-        total += _PART_OVERHEAD + len(tool.name) + len(tool.description.encode())
-        total += len(json.dumps(tool.parameters))
-    return total
-
-
-def _size(value: object) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, str):
-        return len(value.encode())
-    if isinstance(value, Mapping | list):
-        return len(json.dumps(value, default=str).encode())
-    return len(str(value).encode())

@@ -62,7 +62,7 @@ from .errors import (
     ModelUnavailable,
 )
 
-__all__ = ["PydanticAIClient", "checked_model_name"]
+__all__ = ["PydanticAIClient", "checked_model_name", "vendor_endpoint"]
 
 # pydantic-ai's error categories -> ours, most specific first, with the words
 # our message uses. `None` keeps the class's own `retryable`.
@@ -180,6 +180,20 @@ def checked_model_name(model: str, base_url: str | None) -> str:
         where = safe_url(base_url) if base_url else "the vendor's default endpoint"
         raise ModelConfigurationError(f"no model name given for the endpoint {where}")
     return model.strip()
+
+
+def vendor_endpoint(
+    *, model: str, api_key: str, base_url: str | None, vendor: str, provider: str, default_url: str
+) -> tuple[str, str]:
+    """(model name, base URL) of a vendor's API that refuses keyless requests:
+    the key is checked at start-up, and the vendor's public endpoint is named
+    explicitly when none is given (left unset, each SDK would read its own
+    environment variable, and a variable set for another tool would decide
+    where our key is sent)."""
+    name = checked_model_name(model, base_url)
+    if not api_key:
+        raise ModelConfigurationError(f"the {vendor} provider {provider!r} needs an API key")
+    return name, (base_url or "").strip() or default_url
 
 
 def _arguments(call: ModelCall) -> tuple[ModelSettings | None, ModelRequestParameters]:

@@ -13,13 +13,11 @@ from anthropic import AsyncAnthropic, Timeout
 from pydantic_ai.models.anthropic import AnthropicModel as _PydanticAnthropicModel
 from pydantic_ai.providers.anthropic import AnthropicProvider
 
-from ._pydantic_ai import PydanticAIClient, checked_model_name
-from .errors import ModelConfigurationError
+from ._pydantic_ai import PydanticAIClient, vendor_endpoint
 
 __all__ = ["DEFAULT_BASE_URL", "AnthropicModel"]
 
-# Given to the SDK explicitly: left unset, it would read ANTHROPIC_BASE_URL, and
-# a variable set for some other tool would decide where our key is sent.
+# The public endpoint, given to the SDK explicitly (see `vendor_endpoint`).
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
 
@@ -36,10 +34,14 @@ class AnthropicModel(PydanticAIClient):
         provider: str = "anthropic",
         timeout: float = 300.0,
     ) -> None:
-        name = checked_model_name(model, base_url)
-        if not api_key:
-            raise ModelConfigurationError(f"the Anthropic provider {provider!r} needs an API key")
-        url = (base_url or "").strip() or DEFAULT_BASE_URL
+        name, url = vendor_endpoint(
+            model=model,
+            api_key=api_key,
+            base_url=base_url,
+            vendor="Anthropic",
+            provider=provider,
+            default_url=DEFAULT_BASE_URL,
+        )
         client = AsyncAnthropic(
             base_url=url,
             api_key=api_key,

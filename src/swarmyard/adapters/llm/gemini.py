@@ -21,13 +21,11 @@ from google.genai.types import HttpRetryOptions
 from pydantic_ai.models.google import GoogleModel
 from pydantic_ai.providers.google import GoogleProvider
 
-from ._pydantic_ai import PydanticAIClient, checked_model_name
-from .errors import ModelConfigurationError
+from ._pydantic_ai import PydanticAIClient, vendor_endpoint
 
 __all__ = ["DEFAULT_BASE_URL", "GeminiModel"]
 
-# Given to the SDK explicitly: left unset, it would read GOOGLE_GEMINI_BASE_URL,
-# and a variable set for some other tool would decide where our key is sent.
+# The public endpoint, given to the SDK explicitly (see `vendor_endpoint`).
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/"
 
 
@@ -44,10 +42,14 @@ class GeminiModel(PydanticAIClient):
         provider: str = "gemini",
         timeout: float = 300.0,
     ) -> None:
-        name = checked_model_name(model, base_url)
-        if not api_key:
-            raise ModelConfigurationError(f"the Gemini provider {provider!r} needs an API key")
-        url = (base_url or "").strip() or DEFAULT_BASE_URL
+        name, url = vendor_endpoint(
+            model=model,
+            api_key=api_key,
+            base_url=base_url,
+            vendor="Gemini",
+            provider=provider,
+            default_url=DEFAULT_BASE_URL,
+        )
         http = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)))
         google = GoogleProvider(
             api_key=api_key,

@@ -12,14 +12,12 @@ from __future__ import annotations
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
-from ._pydantic_ai import PydanticAIClient, checked_model_name
-from .errors import ModelConfigurationError
+from ._pydantic_ai import PydanticAIClient, vendor_endpoint
 from .openai_compat import openai_sdk_client
 
 __all__ = ["DEFAULT_BASE_URL", "OpenAIModel"]
 
-# Given to the SDK explicitly: left unset, it would read OPENAI_BASE_URL, and
-# a variable set for some other tool would decide where our key is sent.
+# The public endpoint, given to the SDK explicitly (see `vendor_endpoint`).
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -36,10 +34,14 @@ class OpenAIModel(PydanticAIClient):
         provider: str = "openai",
         timeout: float = 300.0,
     ) -> None:
-        name = checked_model_name(model, base_url)
-        if not api_key:
-            raise ModelConfigurationError(f"the OpenAI provider {provider!r} needs an API key")
-        url = (base_url or "").strip() or DEFAULT_BASE_URL
+        name, url = vendor_endpoint(
+            model=model,
+            api_key=api_key,
+            base_url=base_url,
+            vendor="OpenAI",
+            provider=provider,
+            default_url=DEFAULT_BASE_URL,
+        )
         client = openai_sdk_client(base_url=url, api_key=api_key, timeout=timeout)
         chat_model = OpenAIChatModel(name, provider=OpenAIProvider(openai_client=client))
         super().__init__(
