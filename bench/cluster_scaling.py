@@ -1,16 +1,18 @@
 """Throughput of a cluster with 1, 2 and 3 worker processes:
-`python bench/cluster_scaling.py [--tasks 300] [--delay-ms 50] [--concurrency 8]`.
+`python bench/cluster_scaling.py [--tasks 100] [--repeats 3] [--scenario model-bound]`.
 
 Each round starts, on a fresh PostgreSQL database and the machine's NATS
 JetStream, one `swarmyard api`, one `swarmyard scheduler` and N
-`swarmyard worker --concurrency C` processes; installs a developer with
-enough replicas; submits the tasks over HTTP at once and times submit →
-the last task done. The model is the offline one with a fixed latency per
-call (`SWARMYARD_OFFLINE_DELAY_MS`), so each worker can only drive C runs
-at a time and adding workers should add throughput until the database, the
-orchestrator or the machine's two cores become the limit. Rounds are
-interleaved (1, 2, 3, 1, 2, 3, …) and the median is reported with the
-scaling ratio against one worker.
+`swarmyard worker --concurrency C` processes, waits until every process
+answers /readyz, installs developers with enough replicas for three
+workers, runs a warm-up batch (first-run imports), then submits the tasks
+over HTTP at once and times submit → the last task done. The model is the
+offline one with a fixed latency per call (`SWARMYARD_OFFLINE_DELAY_MS`),
+so a worker drives at most C runs at a time and adding workers adds
+throughput until the database, the orchestrator or the machine's cores
+become the limit. Rounds are interleaved (1, 2, 3, 1, 2, 3, …); the median
+is reported with the scaling ratio against one worker, and the CPU each
+process spent per task, which says where the machine's time went.
 
 Not a test: it needs PostgreSQL on 127.0.0.1:5432 and NATS on 4222.
 """
@@ -55,6 +57,13 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
     )
 
 
+def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+    """User + system CPU seconds the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
     for p in procs:
         if p.poll() is None:
@@ -76,7 +85,32 @@ async def wait_ready(base: str, timeout: float = 60.0) -> None:
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.2)
-    raise RuntimeError(f"the API at {base} did not become ready")
+    raise RuntimeError(f"{base} did not become ready")
+
+
+async def wait_done(database_url: str, count: int) -> None:
+    """Until `count` tasks are done, counted in the database (the API pages its lists)."""
+    store = SqlStore(database_url)
+    try:
+        while True:
+            async with store.unit_of_work("default") as uow:
+                counts = await uow.tasks.counts_by_status()
+            if counts.get(TaskStatus.DONE, 0) >= count:
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+
+
+async def submit(api: httpx.AsyncClient, count: int, label: str) -> None:
+    made = await asyncio.gather(
+        *(
+            api.post("/tasks", json={"title": f"{label} {i}", "type": "bugfix"})
+            for i in range(count)
+        )
+    )
+    for m in made:
+        m.raise_for_status()
 
 
 async def one_round(workers: int, tasks: int, delay_ms: int, concurrency: int) -> dict[str, Any]:
@@ -96,14 +130,20 @@ async def one_round(workers: int, tasks: int, delay_ms: int, concurrency: int) -
         "SWARMYARD_PORT": str(port),
     }
     procs = [start(["api"], env, tmp / "api.log")]
+    names = ["api", "scheduler", *(f"worker{i}" for i in range(workers))]
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(base)
-        procs.append(start(["scheduler"], env, tmp / "scheduler.log"))
+        # Every background process serves /readyz: the clock starts once all
+        # are up, so start-up (imports, connections) is not counted.
+        probes = [free_port() for _ in range(workers + 1)]
+        procs.append(
+            start(["scheduler", "--health-port", str(probes[0])], env, tmp / "scheduler.log")
+        )
         for i in range(workers):
-            procs.append(
-                start(["worker", "--concurrency", str(concurrency)], env, tmp / f"worker{i}.log")
-            )
+            cmd = ["worker", "--concurrency", str(concurrency), "--health-port", str(probes[i + 1])]
+            procs.append(start(cmd, env, tmp / f"worker{i}.log"))
+        await asyncio.gather(*(wait_ready(f"http://127.0.0.1:{p}") for p in probes))
         key = json.loads((tmp / "credentials.json").read_text())["api_key"]
         headers = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers=headers, timeout=60) as api:
@@ -112,28 +152,21 @@ async def one_round(workers: int, tasks: int, delay_ms: int, concurrency: int) -
             for _ in range((3 * concurrency + 3) // 4):
                 r = await api.post("/agents", json={"manifest": "developer", "replicas": 4})
                 r.raise_for_status()
+            # A warm-up batch loads what each worker imports on its first run.
+            warm = workers * concurrency
+            await submit(api, warm, "warm-up")
+            await wait_done(env["SWARMYARD_DATABASE_URL"], warm)
+            cpu0 = [cpu_seconds(p) for p in procs]
             t0 = time.perf_counter()
-            made = await asyncio.gather(
-                *(
-                    api.post("/tasks", json={"title": f"fix {i}", "type": "bugfix"})
-                    for i in range(tasks)
-                )
-            )
-            for m in made:
-                m.raise_for_status()
-            # Counted in the database (the API pages its lists).
-            store = SqlStore(env["SWARMYARD_DATABASE_URL"])
-            try:
-                while True:
-                    async with store.unit_of_work("default") as uow:
-                        counts = await uow.tasks.counts_by_status()
-                    if counts.get(TaskStatus.DONE, 0) >= tasks:
-                        break
-                    await asyncio.sleep(0.1)
-            finally:
-                await store.close()
+            await submit(api, tasks, "fix")
+            await wait_done(env["SWARMYARD_DATABASE_URL"], warm + tasks)
             wall = time.perf_counter() - t0
+        cpu = {
+            name: cpu_seconds(p) - before
+            for name, p, before in zip(names, procs, cpu0, strict=True)
+        }
         return {
+            "cpu_s": cpu,
             "workers": workers,
             "wall_s": wall,
             "tasks_per_s": tasks / wall,
@@ -143,26 +176,42 @@ async def one_round(workers: int, tasks: int, delay_ms: int, concurrency: int) -
         await drop_database(server, database)
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tasks", type=int, default=300)
-    parser.add_argument("--delay-ms", type=int, default=50)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=3)
-    a = parser.parse_args()
+# (model latency per call, runs per worker): the first is bound by the model,
+# as real agents are, so each worker adds its runs; the second by the CPU of
+# a machine that hosts every process of the cluster and its database.
+SCENARIOS = {"model-bound": (500, 4), "machine-bound": (50, 8)}
+
+
+async def scenario(name: str, tasks: int, delay_ms: int, concurrency: int, repeats: int) -> None:
+    print(f"== {name}: {tasks} tasks, offline model {delay_ms} ms/call, {concurrency} runs/worker")
     results: dict[int, list[float]] = {1: [], 2: [], 3: []}
-    for _ in range(a.repeats):
+    for _ in range(repeats):
         for n in (1, 2, 3):
-            r = await one_round(n, a.tasks, a.delay_ms, a.concurrency)
+            r = await one_round(n, tasks, delay_ms, concurrency)
             results[n].append(r["tasks_per_s"])
-            print(
-                f"{n} worker(s): {r['tasks_per_s']:7.1f} tasks/s ({r['wall_s']:.1f} s)", flush=True
-            )
+            cpu = ", ".join(f"{k} {1000 * v / tasks:.0f}" for k, v in r["cpu_s"].items())
+            rate = f"{r['tasks_per_s']:7.1f} tasks/s ({r['wall_s']:.1f} s)"
+            print(f"{n} worker(s): {rate}; CPU ms/task {cpu}", flush=True)
     base = statistics.median(results[1])
-    print(f"\n{a.tasks} tasks, offline model {a.delay_ms} ms/call, {a.concurrency} runs per worker")
     for n, rates in results.items():
         med = statistics.median(rates)
         print(f"{n} worker(s): median {med:7.1f} tasks/s   scaling x{med / base:.2f}")
+    print(flush=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
+    parser.add_argument("--delay-ms", type=int, help="overrides the scenario's model latency")
+    parser.add_argument("--concurrency", type=int, help="overrides the scenario's runs/worker")
+    a = parser.parse_args()
+    for name, (delay_ms, concurrency) in SCENARIOS.items():
+        if a.scenario in (name, "all"):
+            await scenario(
+                name, a.tasks, a.delay_ms or delay_ms, a.concurrency or concurrency, a.repeats
+            )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 __all__ = ["READ_ONLY", "SUPPORTED", "create_engine", "database_url"]
@@ -67,9 +67,9 @@ def database_url(url: str) -> URL:
 def create_engine(url: str) -> AsyncEngine:
     parsed = database_url(url)
     if parsed.get_backend_name() != "sqlite":
-        # A pooled connection checked before use: after the server restarts, the
-        # dead ones are replaced instead of failing the next transaction.
-        return create_async_engine(parsed, pool_pre_ping=True)
+        engine = create_async_engine(parsed)
+        event.listen(engine.sync_engine, "checkout", _drop_closed_connection)
+        return engine
     if parsed.database in (None, "", ":memory:"):
         # Each pooled connection would see a database of its own.
         raise ValueError("an in-memory SQLite database cannot back the store; use memory://")
@@ -84,6 +84,21 @@ def _make_parent_dir(url: URL) -> None:
     path = url.database
     if path and not path.startswith("file:"):
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _drop_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server has closed, so the pool opens another.
+
+    After a PostgreSQL restart the server closes every session and asyncpg,
+    reading the end of the stream, marks its connection closed; checking
+    that flag costs nothing, where SQLAlchemy's `pool_pre_ping` spends three
+    round trips (BEGIN, SELECT 1, ROLLBACK) on every checkout — as many as
+    a small unit of work. A connection that dies unnoticed (a silent network
+    partition) fails its transaction, and SQLAlchemy then drops the whole pool.
+    """
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -47,14 +47,22 @@ class SqlConn:
         self._parent = parent
 
     async def execute(
-        self, statement: Executable, *, parent: tuple[str, str] | None = None
+        self,
+        statement: Executable,
+        params: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        parent: tuple[str, str] | None = None,
     ) -> CursorResult[Any]:
+        """Run one statement; `params`, a list of rows, runs it once per row in
+        one batch (SQLAlchemy's insertmanyvalues), with one cached plan."""
         if self.rolled_back_by is not None:
             raise RuntimeError(
                 "this unit of work was rolled back after an error; open a new one"
             ) from self.rolled_back_by
         try:
-            return await self.conn.execute(statement)
+            if params is None:
+                return await self.conn.execute(statement)
+            return await self.conn.execute(statement, list(params))
         except IntegrityError as exc:
             missing = parent or self._parent
             if missing is None or not _is_foreign_key_violation(exc):
@@ -65,15 +73,15 @@ class SqlConn:
             raise error from None
 
     async def insert_new(
-        self,
-        table: Table,
-        rows: Sequence[Mapping[str, Any]],
-        *,
-        parent: tuple[str, str] | None = None,
-    ) -> int:
-        """Insert the rows that collide with no unique key; the number inserted."""
-        statement = self.insert_ignoring(table).values(list(rows))
-        return (await self.execute(statement, parent=parent)).rowcount
+        self, table: Table, row: Mapping[str, Any], *, parent: tuple[str, str] | None = None
+    ) -> bool:
+        """Insert the row unless it collides with a unique key; whether it went in.
+
+        The row is a parameter set, not `.values()`: SQLAlchemy caches the
+        compiled statement of the former and compiles the latter every time.
+        """
+        result = await self.execute(self.insert_ignoring(table), [row], parent=parent)
+        return result.rowcount == 1
 
     def insert_ignoring(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         return self._insert(table).on_conflict_do_nothing()

@@ -117,7 +117,7 @@ class SqlBudgetRepo:
         stored = replace(reservation, keys=builtins.list(limits))
         row = owned_row(RESERVATIONS, stored, self._tx.workspace_id)
         # Inserted first: a missing workspace fails here, outside the savepoint.
-        if not await self._tx.insert_new(budget_reservations, [row]):
+        if not await self._tx.insert_new(budget_reservations, row):
             raise Conflict(f"reservation {reservation.id!r} already exists")
         if await self._hold_all(limits, reservation.amount_microusd):
             return True

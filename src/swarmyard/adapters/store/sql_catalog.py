@@ -27,7 +27,7 @@ class SqlProjectRepo:
 
     async def add(self, project: Project) -> None:
         row = rows.owned_row(rows.PROJECTS, project, self._tx.workspace_id)
-        if not await self._tx.insert_new(projects, [row]):
+        if not await self._tx.insert_new(projects, row):
             raise Conflict(f"project {project.id!r} already exists")
 
     async def get(self, project_id: str) -> Project:
@@ -68,7 +68,7 @@ class SqlManifestRepo:
 
     async def add(self, manifest: AgentManifest) -> None:
         row = rows.manifest_row(self._tx.workspace_id, manifest)
-        if not await self._tx.insert_new(manifests, [row]):
+        if not await self._tx.insert_new(manifests, row):
             raise Conflict(f"manifest {manifest.id!r} version {manifest.version} already exists")
 
     async def get(self, manifest_id: str, version: str | None = None) -> AgentManifest | None:
@@ -93,7 +93,7 @@ class SqlAgentRepo:
 
     async def add(self, agent: Agent) -> None:
         row = rows.owned_row(rows.AGENTS, agent, self._tx.workspace_id)
-        if not await self._tx.insert_new(agents, [row]):
+        if not await self._tx.insert_new(agents, row):
             raise Conflict(f"agent {agent.id!r} already exists")
 
     async def get(self, agent_id: str) -> Agent:

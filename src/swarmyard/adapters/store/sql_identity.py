@@ -40,7 +40,7 @@ class SqlUserRepo:
 
     async def add(self, user: User) -> None:
         row = rows.USERS.encode(user)
-        if not await self._tx.insert_new(users, [row]):
+        if not await self._tx.insert_new(users, row):
             # Either key collided; only the failure pays for telling which.
             if await self.by_email(row["email"]) is not None:
                 raise _email_taken(row["email"])
@@ -89,7 +89,7 @@ class SqlRefreshTokenRepo:
         row = rows.REFRESH_TOKENS.encode(token)
         if not await self._tx.found(select(users.c.id).where(users.c.id == token.user_id)):
             raise NotFound("user", token.user_id)
-        inserted = await self._tx.insert_new(refresh_tokens, [row], parent=("user", token.user_id))
+        inserted = await self._tx.insert_new(refresh_tokens, row, parent=("user", token.user_id))
         if not inserted:
             raise Conflict(f"refresh token {token.id!r} already exists")
 

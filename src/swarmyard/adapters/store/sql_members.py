@@ -35,7 +35,7 @@ class SqlMembershipRepo:
         row = rows.owned_row(rows.MEMBERSHIPS, membership, self._tx.workspace_id)
         if not await self._tx.found(select(users.c.id).where(users.c.id == membership.user_id)):
             raise NotFound("user", membership.user_id)
-        if not await self._tx.insert_new(memberships, [row]):
+        if not await self._tx.insert_new(memberships, row):
             raise Conflict(
                 f"user {membership.user_id!r} is already a member of this workspace",
                 details={"user_id": membership.user_id},
@@ -80,7 +80,7 @@ class SqlApiKeyRepo:
 
     async def add(self, key: ApiKey) -> None:
         row = rows.owned_row(rows.API_KEYS, key, self._tx.workspace_id)
-        if not await self._tx.insert_new(api_keys, [row]):
+        if not await self._tx.insert_new(api_keys, row):
             raise Conflict(f"API key {key.id!r} already exists")
 
     async def get(self, key_id: str) -> ApiKey:
@@ -117,7 +117,7 @@ class SqlAuditRepo:
 
     async def add(self, entry: AuditEntry) -> None:
         row = rows.owned_row(rows.AUDIT, entry, self._tx.workspace_id)
-        if not await self._tx.insert_new(audit, [row]):
+        if not await self._tx.insert_new(audit, row):
             raise Conflict(f"audit entry {entry.id!r} already exists")
 
     async def list(

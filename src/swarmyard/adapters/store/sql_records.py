@@ -69,7 +69,7 @@ class SqlScheduleRepo:
 
     async def add(self, schedule: Schedule) -> None:
         row = rows.owned_row(rows.SCHEDULES, schedule, self._tx.workspace_id)
-        if not await self._tx.insert_new(schedules, [row]):
+        if not await self._tx.insert_new(schedules, row):
             raise Conflict(f"schedule {schedule.id!r} already exists")
 
     async def get(self, schedule_id: str) -> Schedule:
@@ -124,7 +124,7 @@ class SqlIdempotencyRepo:
 
     async def put(self, response: IdempotentResponse) -> None:
         row = rows.owned_row(rows.IDEMPOTENCY, response, self._tx.workspace_id)
-        if not await self._tx.insert_new(idempotency_keys, [row]):
+        if not await self._tx.insert_new(idempotency_keys, row):
             raise Conflict(
                 f"idempotency key {response.key!r} is already used",
                 details={"key": response.key},
@@ -137,5 +137,5 @@ class SqlOutboxRepo:
 
     async def add(self, message: OutboxMessage) -> None:
         row = rows.owned_row(rows.OUTBOX, message, self._tx.workspace_id)
-        if not await self._tx.insert_new(outbox, [row]):
+        if not await self._tx.insert_new(outbox, row):
             raise Conflict(f"outbox message {message.id!r} already exists")

@@ -38,7 +38,7 @@ class SqlRunRepo:
 
     async def add(self, run: Run) -> None:
         row = rows.owned_row(rows.RUNS, run, self._tx.workspace_id)
-        if not await self._tx.insert_new(runs, [row]):
+        if not await self._tx.insert_new(runs, row):
             raise Conflict(f"run {run.id!r} already exists")
 
     async def get(self, run_id: str) -> Run:
@@ -167,14 +167,13 @@ class SqlEventRepo:
         if len(set(keys)) != len(keys):
             raise Conflict("the same (run_id, seq) appears twice in one append")
         batch = [rows.owned_row(rows.EVENTS, e, self._tx.workspace_id) for e in events]
-        # One statement on the hot path; rows that collide are skipped, then
-        # the rest is taken back so that a rejected append writes nothing.
-        statement = (
-            self._tx.insert_ignoring(run_events)
-            .values(batch)
-            .returning(run_events.c.run_id, run_events.c.seq)
+        # One batch on the hot path, with a cached plan (the rows are
+        # parameters); rows that collide are skipped, then the rest is taken
+        # back so that a rejected append writes nothing.
+        statement = self._tx.insert_ignoring(run_events).returning(
+            run_events.c.run_id, run_events.c.seq
         )
-        inserted = [tuple(r) for r in await self._tx.execute(statement)]
+        inserted = [tuple(r) for r in await self._tx.execute(statement, batch)]
         if len(inserted) == len(batch):
             return
         if inserted:

@@ -84,7 +84,7 @@ class SqlLedgerRepo:
 
     async def add(self, entry: LedgerEntry) -> None:
         row = ledger_row(entry, self._tx.workspace_id)
-        if not await self._tx.insert_new(ledger, [row]):
+        if not await self._tx.insert_new(ledger, row):
             raise Conflict(f"ledger entry {entry.id!r} already exists")
 
     async def list(

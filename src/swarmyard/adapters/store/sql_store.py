@@ -132,7 +132,7 @@ class SqlStore:
         tx_row = rows.WORKSPACES.encode(workspace)
         async with self._transaction() as conn:
             tx = SqlTx(conn, workspace.id)
-            if not await tx.insert_new(workspaces, [tx_row]):
+            if not await tx.insert_new(workspaces, tx_row):
                 raise Conflict(f"workspace {workspace.id!r} already exists")
             await conn.commit()
 

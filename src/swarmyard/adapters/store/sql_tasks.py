@@ -47,7 +47,7 @@ class SqlTaskRepo:
 
     async def add(self, task: Task) -> None:
         row = rows.owned_row(rows.TASKS, task, self._tx.workspace_id)
-        if await self._tx.insert_new(tasks, [row]):
+        if await self._tx.insert_new(tasks, row):
             return
         if task.origin_key is not None and await self.by_origin(task.origin_key) is not None:
             raise Conflict(
