@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=30.0, gt=0)
     run_max_seconds: float = Field(default=1800.0, gt=0)
     orchestrator_interval: float = Field(default=1.0, gt=0)
+    # A run still unclaimed this long after it was queued is queued again
+    # (its message may be lost: a bus restarted without its stream, a leader
+    # that died between commit and publish); a duplicate is harmless.
+    redispatch_seconds: float = Field(default=60.0, gt=0)
     # On SIGTERM, how long runs in flight may go on before they are handed back.
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
 

@@ -617,6 +617,7 @@ async def test_expired_and_active_count(st: Store) -> None:
     async with committed(st) as uow:
         for run_id, agent_id in [("r1", "a1"), ("r2", "a1"), ("r3", "a1"), ("r4", "a2")]:
             await uow.runs.add(run(run_id, agent_id=agent_id))
+        await uow.runs.add(run("r5", agent_id="a3", created_at=at(-1)))
         await uow.runs.claim("r1", owner="w", now=at(0), lease_until=at(5))
         await uow.runs.claim("r2", owner="w", now=at(0), lease_until=at(2))
         done = await uow.runs.claim("r4", owner="w", now=at(0), lease_until=at(1))
@@ -628,6 +629,11 @@ async def test_expired_and_active_count(st: Store) -> None:
         assert [r.id for r in await uow.runs.expired(at(3))] == ["r2"]
         assert [r.id for r in await uow.runs.expired(at(6), limit=1)] == ["r2"]
         assert await uow.runs.expired(at(1)) == []
+        # Pending ones only (r1, r2 are claimed), oldest first.
+        assert [r.id for r in await uow.runs.waiting(at(99))] == ["r5", "r3"]
+        assert [r.id for r in await uow.runs.waiting(at(99), limit=1)] == ["r5"]
+        assert [r.id for r in await uow.runs.waiting(at(0))] == ["r5"]
+        assert await uow.runs.waiting(at(-1)) == []
         assert await uow.runs.active_count("a1") == 3  # r3 pending, r1 and r2 running
         assert await uow.runs.active_count("a2") == 0
 

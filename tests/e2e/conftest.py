@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import URL
+
+from swarmyard.adapters.store.testing import create_database, drop_database
+from swarmyard.testing.cluster import Cluster, clean_env, free_port
 
 STARTUP_SECONDS = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARMYARD_")}
-    env.update(extra)
-    return env
 
 
 @dataclass
@@ -123,6 +113,55 @@ class Server:
     def api(self, method: str, path: str, **kw: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.api_key()}", **kw.pop("headers", {})}
         return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kw)
+
+
+@pytest.fixture
+def database(postgres_server: URL, run_in_thread: Any) -> Iterator[str]:
+    """A fresh PostgreSQL database of this test's own, dropped afterwards."""
+    db = run_in_thread(create_database(postgres_server))
+    yield db.render_as_string(hide_password=False)
+    run_in_thread(drop_database(postgres_server, db))
+
+
+@pytest.fixture
+def nats_url(nats_server: str, run_in_thread: Any) -> Iterator[str]:
+    """The machine's NATS, under a namespace of this test's own: its work
+    stream and lease bucket are nobody else's, and are deleted afterwards."""
+    from swarmyard.adapters.bus.testing import delete_bucket, delete_stream, scratch_name
+
+    namespace = scratch_name("CLUSTER")
+    yield f"{nats_server}?namespace={namespace}"
+    run_in_thread(delete_stream(nats_server, f"{namespace}_WORK"))
+    run_in_thread(delete_bucket(nats_server, f"{namespace}_LEADERS"))
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, database: str, nats_url: str) -> Iterator[Callable[..., Cluster]]:
+    """Make a `Cluster` on a fresh database and NATS namespace; settings as
+    keyword arguments (SWARMYARD_… names) override the defaults. Whatever
+    still runs at the end is killed."""
+    made: list[Cluster] = []
+
+    def make(**settings: str) -> Cluster:
+        env = clean_env(
+            SWARMYARD_DATABASE_URL=database,
+            SWARMYARD_BUS_URL=nats_url,
+            SWARMYARD_DATA_DIR=str(tmp_path / "data"),
+            SWARMYARD_SECRET_KEY="cluster-test-secret-key-cluster-test",
+            SWARMYARD_LOG_FORMAT="json",
+            SWARMYARD_LEASE_SECONDS="3",
+            SWARMYARD_LEADER_TTL_SECONDS="2",
+            SWARMYARD_ORCHESTRATOR_INTERVAL="0.5",
+            SWARMYARD_SHUTDOWN_GRACE_SECONDS="0",
+        )
+        env.update(settings)
+        c = Cluster(env, tmp_path / f"logs-{len(made)}")
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
 
 
 @pytest.fixture(name="clean_env")

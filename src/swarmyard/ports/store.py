@@ -256,6 +256,11 @@ class RunRepo(Protocol):
         """Running runs whose lease has expired."""
         ...
 
+    async def waiting(self, before: datetime, limit: int = 100) -> builtins.list[Run]:
+        """Pending runs created before `before`, oldest first: never claimed,
+        so perhaps their work-queue message was lost."""
+        ...
+
     async def active_count(self, agent_id: str) -> int:
         """Runs of this agent that hold a slot (pending or running)."""
         ...

@@ -265,7 +265,7 @@ def build(
         schedules=ScheduleService(deps, tasks),
         orchestrator=Orchestrator(deps, catalog),
         lifecycle=lifecycle,
-        recovery=Recovery(deps, lifecycle),
+        recovery=Recovery(deps, lifecycle, redispatch_after=settings.redispatch_seconds),
         worker=worker,
         router=layer.router,
         models=layer.factory,

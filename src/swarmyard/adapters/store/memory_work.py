@@ -214,6 +214,15 @@ class MemoryRunRepo:
         found.sort(key=lambda r: (r["lease_expires_at"], r["id"]))
         return thaw_all(rows.RUNS, found[: max(limit, 0)])
 
+    async def waiting(self, before: datetime, limit: int = 100) -> list[Run]:
+        before = as_utc(before)
+        found = self._tx.scan(
+            self._table,
+            lambda r: r["status"] == RunStatus.PENDING.value and r["created_at"] < before,
+        )
+        found.sort(key=lambda r: (r["created_at"], r["id"]))
+        return thaw_all(rows.RUNS, found[: max(limit, 0)])
+
     async def active_count(self, agent_id: str) -> int:
         return len(
             self._tx.scan(

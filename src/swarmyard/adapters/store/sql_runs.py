@@ -130,6 +130,19 @@ class SqlRunRepo:
         )
         return [rows.RUNS.decode(r) for r in (await self._tx.execute(query)).mappings()]
 
+    async def waiting(self, before: datetime, limit: int = 100) -> list[Run]:
+        query = (
+            select(*_RUN)
+            .where(
+                self._tx.scoped(runs),
+                runs.c.status == RunStatus.PENDING.value,
+                runs.c.created_at < before,
+            )
+            .order_by(runs.c.created_at, runs.c.id)
+            .limit(limit)
+        )
+        return [rows.RUNS.decode(r) for r in (await self._tx.execute(query)).mappings()]
+
     async def active_count(self, agent_id: str) -> int:
         query = select(func.count()).where(
             self._tx.scoped(runs), runs.c.agent_id == agent_id, runs.c.status.in_(_HOLDS_SLOT)
