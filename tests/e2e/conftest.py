@@ -135,6 +135,55 @@ def nats_url(nats_server: str, run_in_thread: Any) -> Iterator[str]:
     run_in_thread(delete_bucket(nats_server, f"{namespace}_LEADERS"))
 
 
+class Board:
+    """What a cluster's database holds, read directly (the API pages its lists)."""
+
+    def __init__(self, url: str, run_in_thread: Any) -> None:
+        self._url = url.replace("postgresql+asyncpg://", "postgresql://")
+        self._run = run_in_thread
+
+    def query(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        import asyncpg
+
+        async def fetch() -> list[dict[str, Any]]:
+            conn = await asyncpg.connect(self._url)
+            try:
+                return [dict(r) for r in await conn.fetch(sql, *args)]
+            finally:
+                await conn.close()
+
+        result: list[dict[str, Any]] = self._run(fetch())
+        return result
+
+    def count(self, sql: str, *args: Any) -> int:
+        return int(next(iter(self.query(sql, *args)[0].values())))
+
+    def done(self) -> int:
+        return self.count("SELECT count(*) FROM tasks WHERE status = 'done'")
+
+    def runs(self) -> list[dict[str, Any]]:
+        return self.query("SELECT id, task_id, status, attempt, lease_owner FROM runs")
+
+    def events(self) -> dict[str, list[dict[str, Any]]]:
+        """Every run's events in order, shaped as the API shows them."""
+        by_run: dict[str, list[dict[str, Any]]] = {}
+        rows = self.query("SELECT run_id, seq, type, payload FROM run_events ORDER BY run_id, seq")
+        for r in rows:
+            payload = r["payload"]
+            event = {
+                "seq": r["seq"],
+                "type": r["type"],
+                "payload": json.loads(payload) if isinstance(payload, str) else payload,
+            }
+            by_run.setdefault(r["run_id"], []).append(event)
+        return by_run
+
+
+@pytest.fixture
+def board(database: str, run_in_thread: Any) -> Board:
+    return Board(database, run_in_thread)
+
+
 @pytest.fixture
 def cluster(tmp_path: Path, database: str, nats_url: str) -> Iterator[Callable[..., Cluster]]:
     """Make a `Cluster` on a fresh database and NATS namespace; settings as

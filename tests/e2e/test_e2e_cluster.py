@@ -68,4 +68,3 @@ def test_api_two_workers_and_two_schedulers_finish_every_task_once(
 
     for p in (standby, *(w for w in workers if w is not busy)):
         assert p.signal(signal.SIGTERM) == 0, p.log()
-    http.close()

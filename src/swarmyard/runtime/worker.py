@@ -183,7 +183,10 @@ class Worker:
         renewer = asyncio.create_task(self._renew(claimed, body))
         try:
             status = await self._loop.execute(claimed, control)
-            log.info("run ended", run_id=run.id, status=status, attempt=run.attempt)
+            if status is None:  # fenced: a newer attempt owns the run
+                log.warning("late write refused", run_id=run.id, attempt=run.attempt)
+            else:
+                log.info("run ended", run_id=run.id, status=status, attempt=run.attempt)
         except asyncio.CancelledError:
             log.info("run released", run_id=run.id, attempt=run.attempt)
             raise

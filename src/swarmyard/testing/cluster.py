@@ -116,6 +116,7 @@ class Cluster:
         self.logs = logs
         self.deadline = deadline
         self.processes: list[ClusterProcess] = []
+        self._clients: list[httpx.Client] = []
         logs.mkdir(parents=True, exist_ok=True)
 
     def start(self, name: str, *args: str) -> ClusterProcess:
@@ -149,14 +150,19 @@ class Cluster:
         return key
 
     def http(self, api: ClusterProcess) -> httpx.Client:
-        return httpx.Client(
+        """A client of the API with the owner's key (closed with the cluster)."""
+        client = httpx.Client(
             base_url=f"http://127.0.0.1:{api.port}/api/v1",
             headers={"Authorization": f"Bearer {self.api_key()}"},
             timeout=30,
         )
+        self._clients.append(client)
+        return client
 
     def close(self) -> None:
         """Kill what still runs (a paused process is resumed first so it can die)."""
+        for client in self._clients:
+            client.close()
         for p in self.processes:
             if p.alive:
                 assert p.proc is not None
