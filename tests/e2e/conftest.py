@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from swarmyard.adapters.store.testing import create_database, drop_database
-from swarmyard.testing.cluster import Cluster, clean_env, free_port
+from swarmyard.testing.cluster import Cluster, clean_env, free_port, run_problems
 
 STARTUP_SECONDS = 30.0
 
@@ -163,6 +164,18 @@ class Board:
 
     def runs(self) -> list[dict[str, Any]]:
         return self.query("SELECT id, task_id, status, attempt, lease_owner FROM runs")
+
+    def assert_each_task_done_once(self, task_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """One succeeded run per task and a clean history per run; the runs by id."""
+        runs = self.runs()
+        per_task = Counter(r["task_id"] for r in runs)
+        assert set(per_task) == set(task_ids)
+        assert [t for t, n in per_task.items() if n != 1] == [], "a task was run twice"
+        assert Counter(r["status"] for r in runs) == {"succeeded": len(task_ids)}
+        histories = self.events()
+        problems = {r["id"]: run_problems(histories.get(r["id"], [])) for r in runs}
+        assert {k: v for k, v in problems.items() if v} == {}
+        return {r["id"]: r for r in runs}
 
     def events(self) -> dict[str, list[dict[str, Any]]]:
         """Every run's events in order, shaped as the API shows them."""

@@ -9,50 +9,14 @@ from __future__ import annotations
 import random
 import signal
 import time
-from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
 
-from swarmyard.testing.cluster import Cluster, ClusterProcess, run_problems
+from swarmyard.testing.cluster import Cluster, ClusterProcess, create_tasks, install_agents
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-
-def submit(http: httpx.Client, count: int, *, type_: str, label: str) -> list[str]:
-    """Create `count` tasks over HTTP, eight requests at a time; their ids."""
-
-    def one(i: int) -> str:
-        r = http.post("/tasks", json={"title": f"{label} {i}", "type": type_})
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
-
-    with ThreadPoolExecutor(8) as pool:
-        return list(pool.map(one, range(count)))
-
-
-def install(http: httpx.Client, manifest: str, agents: int, replicas: int) -> None:
-    for i in range(agents):
-        r = http.post(
-            "/agents", json={"manifest": manifest, "name": f"{manifest}-{i}", "replicas": replicas}
-        )
-        assert r.status_code == 201, r.text
-
-
-def assert_each_task_done_once(board: Any, task_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """One succeeded run per task and a clean history per run; the runs by id."""
-    runs = board.runs()
-    per_task = Counter(r["task_id"] for r in runs)
-    assert set(per_task) == set(task_ids)
-    assert [t for t, n in per_task.items() if n != 1] == [], "a task was run twice"
-    assert Counter(r["status"] for r in runs) == {"succeeded": len(task_ids)}
-    histories = board.events()
-    problems = {r["id"]: run_problems(histories.get(r["id"], [])) for r in runs}
-    assert {k: v for k, v in problems.items() if v} == {}
-    return {r["id"]: r for r in runs}
 
 
 def test_three_workers_finish_a_thousand_tasks_each_once(
@@ -68,12 +32,12 @@ def test_three_workers_finish_a_thousand_tasks_each_once(
     c.start_ready("scheduler", "scheduler")
     workers = [c.start_ready(f"worker-{i}", "worker", "--concurrency", "8") for i in range(3)]
     http = c.http(api)
-    install(http, "documenter", agents=8, replicas=3)  # 24 slots: 3 workers x 8
+    install_agents(http, "documenter", agents=8, replicas=3)  # 24 slots: 3 workers x 8
 
-    ids = submit(http, 1000, type_="docs", label="Page")
+    ids = create_tasks(http, 1000, type_="docs", label="Page")
     c.until("a thousand tasks done", lambda: board.done() == 1000, timeout=600)
 
-    runs = assert_each_task_done_once(board, ids)
+    runs = board.assert_each_task_done_once(ids)
     assert {r["attempt"] for r in runs.values()} == {1}  # nothing failed over
     ended = [len(w.logged("run ended")) for w in workers]
     assert sum(ended) == 1000
@@ -94,8 +58,8 @@ def test_workers_killed_at_random_points_resume_runs_from_their_checkpoints(
     c.start_ready("scheduler", "scheduler")
     workers = [c.start_ready(f"worker-{i}", "worker", "--concurrency", "3") for i in range(3)]
     http = c.http(api)
-    install(http, "developer", agents=3, replicas=3)
-    ids = submit(http, 120, type_="bugfix", label="Fix")
+    install_agents(http, "developer", agents=3, replicas=3)
+    ids = create_tasks(http, 120, type_="bugfix", label="Fix")
     rng = random.Random(20261122)
 
     def victim() -> ClusterProcess | None:
@@ -121,7 +85,7 @@ def test_workers_killed_at_random_points_resume_runs_from_their_checkpoints(
         workers.append(c.start(f"worker-r{kills}", "worker", "--concurrency", "3"))
     c.until("every task done", lambda: board.done() == len(ids), timeout=300)
 
-    runs = assert_each_task_done_once(board, ids)
+    runs = board.assert_each_task_done_once(ids)
     histories = board.events()
     resumed = [r for r in runs.values() if r["attempt"] > 1]
     assert kills == 20, f"only {kills} kills happened before the work ran out"
@@ -148,8 +112,8 @@ def test_a_worker_paused_past_its_lease_has_its_late_writes_refused(
     c.start_ready("scheduler", "scheduler")
     first = c.start_ready("worker-1", "worker", "--concurrency", "1")
     http = c.http(api)
-    install(http, "developer", agents=1, replicas=1)
-    (task_id,) = submit(http, 1, type_="bugfix", label="Fix the importer")
+    install_agents(http, "developer", agents=1, replicas=1)
+    (task_id,) = create_tasks(http, 1, type_="bugfix", label="Fix the importer")
 
     def stepped() -> dict[str, Any] | None:
         found = board.query("SELECT id, attempt, steps FROM runs WHERE status = 'running'")
@@ -170,7 +134,7 @@ def test_a_worker_paused_past_its_lease_has_its_late_writes_refused(
     c.until("the paused worker's refused write", lambda: _refusals(first, run["id"]))
     assert [e["run_id"] for e in second.logged("run ended")] == [run["id"]]
     assert all(e["run_id"] != run["id"] for e in first.logged("run ended"))
-    assert_each_task_done_once(board, [task_id])
+    board.assert_each_task_done_once([task_id])
 
 
 def _refusals(worker: ClusterProcess, run_id: str) -> list[dict[str, Any]]:

@@ -21,13 +21,22 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
-__all__ = ["Cluster", "ClusterProcess", "clean_env", "free_port", "run_problems"]
+__all__ = [
+    "Cluster",
+    "ClusterProcess",
+    "clean_env",
+    "create_tasks",
+    "free_port",
+    "install_agents",
+    "run_problems",
+]
 
 T = TypeVar("T")
 
@@ -169,6 +178,28 @@ class Cluster:
                 p.proc.send_signal(signal.SIGCONT)
                 p.proc.kill()
                 p.proc.wait(10)
+
+
+def create_tasks(http: httpx.Client, count: int, *, type_: str, label: str) -> list[str]:
+    """Create `count` tasks over the API, eight requests at a time; their ids."""
+
+    def one(i: int) -> str:
+        r = http.post("/tasks", json={"title": f"{label} {i}", "type": type_})
+        if r.status_code != 201:
+            raise AssertionError(f"creating a task answered {r.status_code}: {r.text}")
+        return str(r.json()["id"])
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def install_agents(http: httpx.Client, manifest: str, *, agents: int, replicas: int) -> None:
+    """Install `agents` agents of a manifest, named after it."""
+    for i in range(agents):
+        body = {"manifest": manifest, "name": f"{manifest}-{i}", "replicas": replicas}
+        r = http.post("/agents", json=body)
+        if r.status_code != 201:
+            raise AssertionError(f"installing {manifest} answered {r.status_code}: {r.text}")
 
 
 def _ok(value: object) -> bool:
