@@ -4,6 +4,7 @@ whose standby takes over when the leader stops."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -75,3 +76,11 @@ async def test_only_the_api_process_creates_the_first_owner_key(pg_cluster: Make
     await api.start()
     async with api.store.unit_of_work(WS) as uow:
         assert len(await uow.api_keys.list()) == 1
+
+
+async def test_api_processes_starting_together_make_one_owner_key(pg_cluster: Make) -> None:
+    apis = [pg_cluster(API) for _ in range(3)]
+    await asyncio.gather(*(c.start() for c in apis))
+    async with apis[0].store.unit_of_work(WS) as uow:
+        keys = await uow.api_keys.list()
+    assert [k.name for k in keys] == ["owner (first start)"]

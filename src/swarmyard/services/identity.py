@@ -24,7 +24,7 @@ from ..domain import (
     ValidationFailed,
     Workspace,
 )
-from ..ports import PasswordHasher, UnitOfWork
+from ..ports import IdempotentResponse, PasswordHasher, UnitOfWork
 from .audit import record_audit
 from .auth import KEY_PREFIX, digest, new_secret
 from .deps import Deps
@@ -32,6 +32,8 @@ from .deps import Deps
 __all__ = ["MIN_PASSWORD", "IdentityService"]
 
 MIN_PASSWORD = 10
+# Taken with the first owner key: of API processes starting together, one makes it.
+_FIRST_KEY_MARKER = "swarmyard:first-owner-key"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WORKSPACE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -206,6 +208,19 @@ class IdentityService:
     async def create_key(
         self, principal: Principal, *, name: str, role: str, expires_in_days: int | None = None
     ) -> tuple[ApiKey, str]:
+        async with self._d.store.unit_of_work(principal.workspace_id) as uow:
+            made = await self._add_key(uow, principal, name, role, expires_in_days)
+            await uow.commit()
+        return made
+
+    async def _add_key(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        name: str,
+        role: str,
+        expires_in_days: int | None = None,
+    ) -> tuple[ApiKey, str]:
         wanted = _role(role)
         _not_above(principal, wanted)
         if not name.strip():
@@ -222,17 +237,15 @@ class IdentityService:
             created_by=principal.actor,
             expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
         )
-        async with self._d.store.unit_of_work(principal.workspace_id) as uow:
-            await uow.api_keys.add(key)
-            await record_audit(
-                uow,
-                self._d,
-                actor=principal.actor,
-                action="apikey.create",
-                resource=f"api_key:{key.id}",
-                details={"role": wanted.value, "name": key.name},
-            )
-            await uow.commit()
+        await uow.api_keys.add(key)
+        await record_audit(
+            uow,
+            self._d,
+            actor=principal.actor,
+            action="apikey.create",
+            resource=f"api_key:{key.id}",
+            details={"role": wanted.value, "name": key.name},
+        )
         return key, f"{KEY_PREFIX}{key.id}_{secret}"
 
     async def keys(self, workspace_id: str) -> builtins.list[ApiKey]:
@@ -257,9 +270,18 @@ class IdentityService:
 
     async def bootstrap_owner_key(self) -> tuple[ApiKey, str] | None:
         """On the very first start: the default workspace's owner key, or None
-        when the workspace already has keys."""
+        when the workspace already has keys — or another API process, starting
+        at the same moment, is making it (a marker row taken in the same
+        transaction lets one of them through)."""
+        system = Principal("system", "bootstrap", DEFAULT_WORKSPACE, Role.OWNER, "first start")
         async with self._d.store.unit_of_work(DEFAULT_WORKSPACE) as uow:
             if await uow.api_keys.list():
                 return None
-        system = Principal("system", "bootstrap", DEFAULT_WORKSPACE, Role.OWNER, "first start")
-        return await self.create_key(system, name="owner (first start)", role="owner")
+            marker = IdempotentResponse(_FIRST_KEY_MARKER, "", 201, b"", self._d.clock.now())
+            try:
+                await uow.idempotency.put(marker)
+            except Conflict:
+                return None
+            made = await self._add_key(uow, system, "owner (first start)", "owner")
+            await uow.commit()
+        return made

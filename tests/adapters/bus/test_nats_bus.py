@@ -354,8 +354,10 @@ async def test_closing_the_bus_ends_everything(bus: NatsBus, ws: str) -> None:
 class PrivateServer:
     """A nats-server of this test's own, on a port and store directory nobody else uses."""
 
-    def __init__(self, binary: str, port: int, store: Path) -> None:
-        self._argv = [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)]
+    def __init__(self, binary: str, port: int, store: Path, *, jetstream: bool = True) -> None:
+        self._argv = [binary, "-a", "127.0.0.1", "-p", str(port)]
+        if jetstream:
+            self._argv += ["-js", "-sd", str(store)]
         self.url = f"nats://127.0.0.1:{port}"
         self._process: asyncio.subprocess.Process | None = None
 
@@ -430,3 +432,17 @@ async def test_the_bus_carries_on_after_the_server_restarts(
     await check.connect(private_server.url)
     assert (await check.jetstream().stream_info(bus.work_stream)).state.messages == 0
     await check.close()
+
+
+async def test_a_server_without_jetstream_is_refused_in_words(
+    nats_binary: str, tmp_path: Path, closed_port: int
+) -> None:
+    server = PrivateServer(nats_binary, closed_port, tmp_path, jetstream=False)
+    await server.start()
+    bus = NatsBus(server.url, connect_timeout=2)
+    try:
+        with pytest.raises(ConnectionError, match="does not offer JetStream.*-js"):
+            await bus.publish("swarmyard.x.board", b"hello")
+    finally:
+        await bus.close()
+        await server.kill()

@@ -188,7 +188,21 @@ class NatsBus:
                 f"cannot reach NATS at {shown_url(self.url)} (SWARMYARD_BUS_URL) within "
                 f"{self._connect_timeout:g} s: {cause or type(cause).__name__}"
             ) from None
+        await self._require_jetstream(nc)
         return nc
+
+    async def _require_jetstream(self, nc: Client) -> None:
+        """Refuse a server without JetStream now, in words, rather than at the
+        first work item with a bare 503 from the JetStream API."""
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                await nc.jetstream().account_info()
+        except (TimeoutError, nats.errors.Error) as exc:
+            await nc.close()
+            raise ConnectionError(
+                f"NATS at {shown_url(self.url)} (SWARMYARD_BUS_URL) does not offer JetStream "
+                f"({type(exc).__name__}); start nats-server with -js"
+            ) from None
 
     async def _work_queue(self) -> WorkStream:
         self._check_open()
