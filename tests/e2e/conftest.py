@@ -213,7 +213,8 @@ def cluster(tmp_path: Path, database: str, nats_url: str) -> Iterator[Callable[.
             SWARMYARD_LOG_FORMAT="json",
             SWARMYARD_LEASE_SECONDS="3",
             SWARMYARD_LEADER_TTL_SECONDS="2",
-            SWARMYARD_ORCHESTRATOR_INTERVAL="0.5",
+            SWARMYARD_ORCHESTRATOR_INTERVAL="0.2",
+            SWARMYARD_RATE_LIMITS_ENABLED="false",
             SWARMYARD_SHUTDOWN_GRACE_SECONDS="0",
         )
         env.update(settings)

@@ -24,13 +24,9 @@ def test_three_workers_finish_a_thousand_tasks_each_once(
 ) -> None:
     c = cluster(
         SWARMYARD_OFFLINE_DELAY_MS="5",
-        SWARMYARD_ORCHESTRATOR_INTERVAL="0.2",
-        SWARMYARD_RATE_LIMITS_ENABLED="false",
         SWARMYARD_LEASE_SECONDS="30",
     )
-    api = c.start_ready("api", "api")
-    c.start_ready("scheduler", "scheduler")
-    workers = [c.start_ready(f"worker-{i}", "worker", "--concurrency", "8") for i in range(3)]
+    api, workers = c.start_all(workers=3, concurrency=8)
     http = c.http(api)
     install_agents(http, "documenter", agents=8, replicas=3)  # 24 slots: 3 workers x 8
 
@@ -51,12 +47,8 @@ def test_workers_killed_at_random_points_resume_runs_from_their_checkpoints(
     c = cluster(
         SWARMYARD_OFFLINE_DELAY_MS="250",
         SWARMYARD_LEASE_SECONDS="2",
-        SWARMYARD_ORCHESTRATOR_INTERVAL="0.2",
-        SWARMYARD_RATE_LIMITS_ENABLED="false",
     )
-    api = c.start_ready("api", "api")
-    c.start_ready("scheduler", "scheduler")
-    workers = [c.start_ready(f"worker-{i}", "worker", "--concurrency", "3") for i in range(3)]
+    api, workers = c.start_all(workers=3, concurrency=3)
     http = c.http(api)
     install_agents(http, "developer", agents=3, replicas=3)
     ids = create_tasks(http, 120, type_="bugfix", label="Fix")
@@ -106,7 +98,6 @@ def test_a_worker_paused_past_its_lease_has_its_late_writes_refused(
     c = cluster(
         SWARMYARD_OFFLINE_DELAY_MS="400",
         SWARMYARD_LEASE_SECONDS="2",
-        SWARMYARD_ORCHESTRATOR_INTERVAL="0.2",
     )
     api = c.start_ready("api", "api")
     c.start_ready("scheduler", "scheduler")

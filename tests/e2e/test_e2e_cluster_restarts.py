@@ -89,13 +89,8 @@ def _restart_postgres() -> None:
 def _working_cluster(cluster: Callable[..., Cluster]) -> tuple[Cluster, Any]:
     c = cluster(
         SWARMYARD_OFFLINE_DELAY_MS="200",
-        SWARMYARD_ORCHESTRATOR_INTERVAL="0.2",
-        SWARMYARD_RATE_LIMITS_ENABLED="false",
     )
-    api = c.start_ready("api", "api")
-    c.start_ready("scheduler", "scheduler")
-    for i in range(2):
-        c.start_ready(f"worker-{i}", "worker", "--concurrency", "3")
+    api, _ = c.start_all(workers=2, concurrency=3)
     http = c.http(api)
     install_agents(http, "documenter", agents=2, replicas=3)
     return c, http

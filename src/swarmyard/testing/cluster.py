@@ -140,6 +140,18 @@ class Cluster:
         self.until(f"{name} to be ready", lambda: _ok(ready()))
         return p
 
+    def start_all(
+        self, *, workers: int, concurrency: int
+    ) -> tuple[ClusterProcess, list[ClusterProcess]]:
+        """An API, a scheduler and `workers` workers, each ready; the API and the workers."""
+        api = self.start_ready("api", "api")
+        self.start_ready("scheduler", "scheduler")
+        started = [
+            self.start_ready(f"worker-{i}", "worker", "--concurrency", str(concurrency))
+            for i in range(workers)
+        ]
+        return api, started
+
     def until(self, what: str, check: Callable[[], T | None], timeout: float | None = None) -> T:
         """Poll `check` (an observation of other processes) until it holds;
         on timeout fail with what was awaited and every process's log."""

@@ -441,7 +441,7 @@ async def test_a_server_without_jetstream_is_refused_in_words(
     await server.start()
     bus = NatsBus(server.url, connect_timeout=2)
     try:
-        with pytest.raises(ConnectionError, match="does not offer JetStream.*-js"):
+        with pytest.raises(ConnectionError, match=r"does not offer JetStream.*-js"):
             await bus.publish("swarmyard.x.board", b"hello")
     finally:
         await bus.close()

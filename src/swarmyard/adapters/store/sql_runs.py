@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, tuple_, update
 
 from swarmyard.domain import Conflict, NotFound, Run, RunEvent, RunStatus, StaleAttempt
 from swarmyard.ports import Page
@@ -118,27 +118,20 @@ class SqlRunRepo:
         return None if value is None else bytes(value)
 
     async def expired(self, now: datetime, limit: int = 100) -> list[Run]:
-        query = (
-            select(*_RUN)
-            .where(
-                self._tx.scoped(runs),
-                runs.c.status == RunStatus.RUNNING.value,
-                runs.c.lease_expires_at < now,
-            )
-            .order_by(runs.c.lease_expires_at, runs.c.id)
-            .limit(limit)
-        )
-        return [rows.RUNS.decode(r) for r in (await self._tx.execute(query)).mappings()]
+        status, since = RunStatus.RUNNING, runs.c.lease_expires_at
+        return await self._in_status_since(status, since, now, limit)
 
     async def waiting(self, before: datetime, limit: int = 100) -> list[Run]:
+        return await self._in_status_since(RunStatus.PENDING, runs.c.created_at, before, limit)
+
+    async def _in_status_since(
+        self, status: RunStatus, at: ColumnElement[datetime], before: datetime, limit: int
+    ) -> list[Run]:
+        """Runs in `status` whose `at` is before `before`, oldest first."""
         query = (
             select(*_RUN)
-            .where(
-                self._tx.scoped(runs),
-                runs.c.status == RunStatus.PENDING.value,
-                runs.c.created_at < before,
-            )
-            .order_by(runs.c.created_at, runs.c.id)
+            .where(self._tx.scoped(runs), runs.c.status == status.value, at < before)
+            .order_by(at, runs.c.id)
             .limit(limit)
         )
         return [rows.RUNS.decode(r) for r in (await self._tx.execute(query)).mappings()]
