@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from swarmyard.adapters.store.testing import restart_command
 from swarmyard.testing.cluster import Cluster, create_tasks, install_agents
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -78,12 +79,11 @@ def _read(path: Path) -> str:
 
 
 def _restart_postgres() -> None:
-    tool = shutil.which("pg_ctlcluster")
-    versions = sorted(Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").is_dir() else []
-    if tool is None or not versions or os.geteuid() != 0:
+    command = restart_command()
+    if command is None:
         _unavailable("restarting PostgreSQL needs root and pg_ctlcluster on this machine")
-    cmd = [tool or "", "--skip-systemctl-redirect", versions[-1].name, "main", "restart"]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+        return
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
 def _working_cluster(cluster: Callable[..., Cluster]) -> tuple[Cluster, Any]:

@@ -136,8 +136,7 @@ class Cluster:
     def start_ready(self, name: str, *args: str) -> ClusterProcess:
         """Start a process and wait until it reports ready."""
         p = self.start(name, *args)
-        ready = p.ready if args[0] != "api" else (lambda: p.probe("/readyz"))
-        self.until(f"{name} to be ready", lambda: _ok(ready()))
+        self.until(f"{name} to be ready", p.ready)
         return p
 
     def start_all(
@@ -212,10 +211,6 @@ def install_agents(http: httpx.Client, manifest: str, *, agents: int, replicas: 
         r = http.post("/agents", json=body)
         if r.status_code != 201:
             raise AssertionError(f"installing {manifest} answered {r.status_code}: {r.text}")
-
-
-def _ok(value: object) -> bool:
-    return value is not None and value is not False
 
 
 def run_problems(events: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -9,31 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import URL
 
 from swarmyard.adapters.store import SqlStore
-from swarmyard.adapters.store.testing import create_database, drop_database
+from swarmyard.adapters.store.testing import create_database, drop_database, restart_command
 from swarmyard.domain import Project, Workspace
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
-def _cluster() -> list[str]:
-    tool = shutil.which("pg_ctlcluster")
-    versions = sorted(Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").is_dir() else []
-    if tool is None or not versions or os.geteuid() != 0:
+def _restart_command() -> list[str]:
+    command = restart_command()
+    if command is None:
         reason = "restarting PostgreSQL needs root and pg_ctlcluster on this machine"
         if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    return [tool, "--skip-systemctl-redirect", versions[-1].name, "main"]
+    return command
 
 
 @pytest.fixture
@@ -44,7 +41,7 @@ def database(postgres_server: URL, run_in_thread: Any) -> Iterator[URL]:
 
 
 async def test_the_store_reconnects_after_a_server_restart(database: URL) -> None:
-    cluster = _cluster()
+    command = _restart_command()
     store = SqlStore(database.render_as_string(hide_password=False))
     now = datetime(2026, 11, 22, tzinfo=UTC)
     try:
@@ -54,7 +51,7 @@ async def test_the_store_reconnects_after_a_server_restart(database: URL) -> Non
             await uow.projects.add(Project("p1", "w1", "Before", now))
             await uow.commit()
         restart = await asyncio.create_subprocess_exec(
-            *cluster, "restart", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+            *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
         )
         _, err = await asyncio.wait_for(restart.communicate(), 120)
         assert restart.returncode == 0, err.decode()

@@ -26,7 +26,7 @@ from nats.aio.subscription import Subscription as CoreSubscription
 
 from swarmyard.ports import BusClosed, BusMessage
 
-from ._pubsub import Mailbox
+from ._pubsub import Mailbox, MailboxSubscription
 
 __all__ = ["QUEUE_GROUP", "NatsServer", "NatsSubscription"]
 
@@ -52,15 +52,11 @@ def _message(msg: Msg) -> BusMessage:
     )
 
 
-class NatsSubscription:
-    """Messages on one pattern; iteration ends when it is unsubscribed."""
-
+class NatsSubscription(MailboxSubscription):
     def __init__(self, pattern: str, forget: Callable[[NatsSubscription], None]) -> None:
-        self.pattern = pattern
-        self._mailbox = Mailbox(f"subscription to {pattern!r}")
+        super().__init__(pattern)
         self._forget = forget
         self._core: CoreSubscription | None = None
-        self._active = True
 
     async def start(self, nc: Client) -> None:
         self._core = await nc.subscribe(self.pattern, cb=self._receive)
@@ -70,20 +66,6 @@ class NatsSubscription:
 
     async def _receive(self, msg: Msg) -> None:
         self._mailbox.put(_message(msg))
-
-    def __aiter__(self) -> AsyncIterator[BusMessage]:
-        return self
-
-    async def __anext__(self) -> BusMessage:
-        try:
-            return await self._mailbox.get(None)
-        except BusClosed:
-            raise StopAsyncIteration from None
-
-    async def next(self, timeout: float | None = None) -> BusMessage:
-        """Raises TimeoutError when nothing arrives in time, BusClosed once
-        unsubscribed."""
-        return await self._mailbox.get(timeout)
 
     async def unsubscribe(self) -> None:
         if not self._active:

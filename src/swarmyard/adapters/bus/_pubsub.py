@@ -23,7 +23,7 @@ from swarmyard.ports import BusClosed, BusMessage
 
 from ._subjects import SubjectTrie, split_pattern, split_subject
 
-__all__ = ["Mailbox", "MemorySubscription", "Router", "Server"]
+__all__ = ["Mailbox", "MailboxSubscription", "MemorySubscription", "Router", "Server"]
 
 _log = logging.getLogger(__name__)
 
@@ -68,17 +68,15 @@ class Mailbox:
         self._ready.set()
 
 
-class MemorySubscription:
-    """Messages on one pattern; iteration ends when it is unsubscribed."""
+class MailboxSubscription:
+    """Messages on one pattern, read from a `Mailbox`: the reading half that
+    the in-process and the NATS subscriptions share. Iteration ends when the
+    mailbox is closed (unsubscribed)."""
 
-    def __init__(self, pattern: str, detach: Callable[[MemorySubscription], None]) -> None:
+    def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._mailbox = Mailbox(f"subscription to {pattern!r}")
-        self._detach = detach
         self._active = True
-
-    def deliver(self, message: BusMessage) -> None:
-        self._mailbox.put(message)
 
     def __aiter__(self) -> AsyncIterator[BusMessage]:
         return self
@@ -93,6 +91,15 @@ class MemorySubscription:
         """Raises TimeoutError when nothing arrives in time, BusClosed once
         unsubscribed."""
         return await self._mailbox.get(timeout)
+
+
+class MemorySubscription(MailboxSubscription):
+    def __init__(self, pattern: str, detach: Callable[[MemorySubscription], None]) -> None:
+        super().__init__(pattern)
+        self._detach = detach
+
+    def deliver(self, message: BusMessage) -> None:
+        self._mailbox.put(message)
 
     async def unsubscribe(self) -> None:
         self.close()

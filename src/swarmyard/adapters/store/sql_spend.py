@@ -66,16 +66,6 @@ _SUMS = (
     func.coalesce(func.sum(_L.tokens_cached), _ZERO).label("tokens_cached"),
     _COST.label("cost_microusd"),
 )
-_FILTERED = (
-    "role",
-    "task_type",
-    "provider",
-    "model",
-    "project_id",
-    "agent_id",
-    "task_id",
-    "run_id",
-)
 
 
 class SqlLedgerRepo:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import getpass
 import os
 import secrets
+import shutil
+from pathlib import Path
 
 from sqlalchemy import NullPool, text
 from sqlalchemy.engine import URL
@@ -28,6 +30,7 @@ __all__ = [
     "drop_database",
     "empty_tables",
     "find_postgres",
+    "restart_command",
 ]
 
 # Where a test session looks for a server, unless SWARMYARD_TEST_POSTGRES_URL says.
@@ -76,6 +79,17 @@ async def empty_tables(store: SqlStore) -> None:
     async with store.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
             await conn.execute(table.delete())
+
+
+def restart_command() -> list[str] | None:
+    """The command that restarts this machine's PostgreSQL cluster (Debian's
+    pg_ctlcluster, as root), or None where it cannot be restarted from here."""
+    tool = shutil.which("pg_ctlcluster")
+    conf = Path("/etc/postgresql")
+    versions = sorted(conf.glob("*")) if conf.is_dir() else []
+    if tool is None or not versions or os.geteuid() != 0:
+        return None
+    return [tool, "--skip-systemctl-redirect", versions[-1].name, "main", "restart"]
 
 
 async def _execute(url: URL, sql: str) -> None:
