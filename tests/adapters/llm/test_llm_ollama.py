@@ -4,7 +4,6 @@ for other OpenAI-compatible servers is tested in test_llm_openai_compat."""
 
 from __future__ import annotations
 
-import time
 import traceback
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,7 +20,6 @@ from swarmyard.adapters.llm import (
 )
 from swarmyard.ports import ModelClient
 from swarmyard.testing.providers import (
-    Delay,
     Drop,
     ErrorReply,
     FakeProviderServer,
@@ -138,30 +136,6 @@ async def test_a_proxy_refusing_the_key_is_rejected_and_the_key_hidden(
     assert caught.value.retryable is False
     rendered = "".join(traceback.format_exception(caught.value))
     assert PROXY_KEY not in rendered
-
-
-async def test_client_timeout_is_retryable(fake_provider: FakeProviderServer, ask: Any) -> None:
-    client = OllamaModel(model="llama3.1", base_url=fake_provider.openai_base_url, timeout=0.2)
-    fake_provider.enqueue(Delay(0.8))
-    started = time.monotonic()
-    try:
-        with pytest.raises(ModelUnavailable, match="timed out") as caught:
-            await client.request(ask())
-    finally:
-        await client.aclose()
-    assert caught.value.retryable
-    assert time.monotonic() - started < 0.7
-
-
-async def test_connection_refused_is_retryable(closed_port: int, ask: Any) -> None:
-    client = OllamaModel(model="llama3.1", base_url=f"http://127.0.0.1:{closed_port}/v1")
-    try:
-        with pytest.raises(ModelUnavailable) as caught:
-            await client.request(ask())
-    finally:
-        await client.aclose()
-    assert caught.value.retryable
-    assert f"127.0.0.1:{closed_port}" in str(caught.value)
 
 
 async def test_a_dropped_connection_is_retryable(
