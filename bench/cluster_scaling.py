@@ -21,13 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,54 +33,15 @@ import httpx
 from swarmyard.adapters.store import SqlStore
 from swarmyard.adapters.store.testing import create_database, drop_database, find_postgres
 from swarmyard.domain import TaskStatus
+from swarmyard.testing.cluster import Cluster, ClusterProcess
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    out = log.open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "swarmyard.cli", *args],
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+def cpu_seconds(process: ClusterProcess) -> float:
     """User + system CPU seconds the process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    assert process.proc is not None
+    fields = Path(f"/proc/{process.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-
-
-async def wait_ready(base: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{base} did not become ready")
 
 
 async def wait_done(database_url: str, count: int) -> None:
@@ -117,7 +73,6 @@ async def one_round(workers: int, tasks: int, delay_ms: int, concurrency: int) -
     server = await find_postgres()
     database = await create_database(server)
     tmp = Path(tempfile.mkdtemp(prefix="swarmyard-bench-"))
-    port = free_port()
     env = {
         **os.environ,
         "SWARMYARD_DATABASE_URL": database.render_as_string(hide_password=False),
@@ -127,26 +82,15 @@ async def one_round(workers: int, tasks: int, delay_ms: int, concurrency: int) -
         "SWARMYARD_OFFLINE_DELAY_MS": str(delay_ms),
         "SWARMYARD_ORCHESTRATOR_INTERVAL": "0.2",
         "SWARMYARD_RATE_LIMITS_ENABLED": "false",
-        "SWARMYARD_PORT": str(port),
     }
-    procs = [start(["api"], env, tmp / "api.log")]
-    names = ["api", "scheduler", *(f"worker{i}" for i in range(workers))]
-    base = f"http://127.0.0.1:{port}"
+    cluster = Cluster(env, tmp / "logs")
     try:
-        await wait_ready(base)
-        # Every background process serves /readyz: the clock starts once all
-        # are up, so start-up (imports, connections) is not counted.
-        probes = [free_port() for _ in range(workers + 1)]
-        procs.append(
-            start(["scheduler", "--health-port", str(probes[0])], env, tmp / "scheduler.log")
-        )
-        for i in range(workers):
-            cmd = ["worker", "--concurrency", str(concurrency), "--health-port", str(probes[i + 1])]
-            procs.append(start(cmd, env, tmp / f"worker{i}.log"))
-        await asyncio.gather(*(wait_ready(f"http://127.0.0.1:{p}") for p in probes))
-        key = json.loads((tmp / "credentials.json").read_text())["api_key"]
-        headers = {"Authorization": f"Bearer {key}"}
-        async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers=headers, timeout=60) as api:
+        # Every process answers /readyz before the clock starts, so start-up
+        # (imports, connections) is not counted.
+        api_process, _ = cluster.start_all(workers=workers, concurrency=concurrency)
+        base = f"http://127.0.0.1:{api_process.port}/api/v1"
+        headers = {"Authorization": f"Bearer {cluster.api_key()}"}
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as api:
             # The same slots in every round, enough for three workers' runs (a developer
             # takes 4): only the number of workers changes between rounds.
             for _ in range((3 * concurrency + 3) // 4):
@@ -156,15 +100,12 @@ async def one_round(workers: int, tasks: int, delay_ms: int, concurrency: int) -
             warm = workers * concurrency
             await submit(api, warm, "warm-up")
             await wait_done(env["SWARMYARD_DATABASE_URL"], warm)
-            cpu0 = [cpu_seconds(p) for p in procs]
+            cpu0 = {p.name: cpu_seconds(p) for p in cluster.processes}
             t0 = time.perf_counter()
             await submit(api, tasks, "fix")
             await wait_done(env["SWARMYARD_DATABASE_URL"], warm + tasks)
             wall = time.perf_counter() - t0
-        cpu = {
-            name: cpu_seconds(p) - before
-            for name, p, before in zip(names, procs, cpu0, strict=True)
-        }
+        cpu = {p.name: cpu_seconds(p) - cpu0[p.name] for p in cluster.processes}
         return {
             "cpu_s": cpu,
             "workers": workers,
@@ -172,7 +113,7 @@ async def one_round(workers: int, tasks: int, delay_ms: int, concurrency: int) -
             "tasks_per_s": tasks / wall,
         }
     finally:
-        stop(procs)
+        cluster.close()
         await drop_database(server, database)
 
 
