@@ -106,6 +106,10 @@ class OutboxMessage:
     data: bytes
     created_at: datetime
     work_queue: bool = False  # True: enqueue on the durable work queue; False: publish
+    # False: no outbox row was written; the message is only published after
+    # commit. Run events are sent so: their own rows are the durable record,
+    # and every stream fills a gap in the sequence numbers from them.
+    stored: bool = True
 
 
 class ProjectRepo(Protocol):

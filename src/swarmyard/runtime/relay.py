@@ -58,7 +58,8 @@ class Relay:
         try:
             for m in batch:
                 await self._publish(m)
-                published.append(m.id)
+                if m.stored:
+                    published.append(m.id)
         finally:
             if published:
                 try:

@@ -7,10 +7,14 @@ from datetime import timedelta
 from ..domain import ALL_TYPES, Execution, compute_profile
 from ..ports import UnitOfWork
 
-__all__ = ["HISTORY", "record_execution"]
+__all__ = ["HISTORY", "HISTORY_RUNS", "record_execution"]
 
 # Older executions weigh exp(-30/7) < 2% of a fresh one: not worth reading.
 HISTORY = timedelta(days=30)
+# And at most this many of the newest: confidence is full at 20, and 100
+# outcomes pin a success rate to a few percent. Every finished run reads
+# them twice (its type, all types), so this bounds the cost of finishing.
+HISTORY_RUNS = 100
 
 
 async def record_execution(uow: UnitOfWork, execution: Execution) -> None:
@@ -21,7 +25,10 @@ async def record_execution(uow: UnitOfWork, execution: Execution) -> None:
     since = now - HISTORY
     for task_type in (execution.task_type, ALL_TYPES):
         history = await uow.learning.executions(
-            execution.agent_id, task_type=None if task_type == ALL_TYPES else task_type, since=since
+            execution.agent_id,
+            task_type=None if task_type == ALL_TYPES else task_type,
+            since=since,
+            limit=HISTORY_RUNS,
         )
         await uow.learning.save_profile(
             compute_profile(uow.workspace_id, execution.agent_id, task_type, history, now)

@@ -108,9 +108,12 @@ class Codec(Generic[E]):
         json: Iterable[str] = (),
         times: Iterable[str] = (),
         convert: Mapping[str, tuple[_Convert, _Convert]] | None = None,
+        transient: Iterable[str] = (),
     ) -> None:
         self.cls = cls
-        self.names = tuple(f.name for f in fields(cls))
+        # Transient fields are never stored: a decoded object gets their default.
+        skipped = frozenset(transient)
+        self.names = tuple(f.name for f in fields(cls) if f.name not in skipped)
         self.json = frozenset(json)
         self.times = frozenset(times)
         converters = dict(convert or {})
@@ -181,7 +184,8 @@ SCHEDULES = Codec(
     convert={"missed": _enum(MissedTicks)},
 )
 IDEMPOTENCY = Codec(IdempotentResponse, times=("created_at",))
-OUTBOX = Codec(OutboxMessage, times=("created_at",))
+# `stored` says whether a row was written at all: every stored row is.
+OUTBOX = Codec(OutboxMessage, times=("created_at",), transient=("stored",))
 # E-mail addresses are stored lower-cased, so equality is the case-insensitive
 # match and the unique constraint sees "A@x" and "a@x" as one address.
 USERS = Codec(User, times=("created_at",), convert={"email": (lambda e: str(e).lower(), str)})

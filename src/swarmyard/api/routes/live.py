@@ -22,6 +22,7 @@ from ...authz import authorize
 from ...domain import DomainError, Principal, subjects
 from ...ports import Subscription
 from ...runtime.wiring import Container
+from .streams import KEEPALIVE_SECONDS, stored_after
 
 router = APIRouter(tags=["live"])
 
@@ -111,14 +112,32 @@ class _Session:
         last = self.runs.get(event["run_id"])
         if last is None or event["seq"] <= last:
             return
+        if event["seq"] > last + 1:  # a publication was missed: the stored rows have it
+            await self._catch_up(event["run_id"])
+            return
         self.runs[event["run_id"]] = event["seq"]
         await self._send({"topic": "run", "run_id": event["run_id"], "event": event})
+
+    async def _catch_up(self, run_id: str) -> None:
+        last = self.runs.get(run_id)
+        if last is None:
+            return
+        for body in await stored_after(self.c, self.p.workspace_id, run_id, last):
+            self.runs[run_id] = body["seq"]
+            await self._send({"topic": "run", "run_id": run_id, "event": body})
 
     async def _pump(self, sub: Subscription) -> None:
         revoked = subjects.auth_revoked(self.p.workspace_id)
         board = subjects.board(self.p.workspace_id)
         events = subjects.run_events(self.p.workspace_id, "")
-        async for msg in sub:
+        while True:
+            try:
+                msg = await sub.next(timeout=KEEPALIVE_SECONDS)
+            except TimeoutError:
+                # Quiet for a while: the last publications of a run may be lost.
+                for run_id in list(self.runs):
+                    await self._catch_up(run_id)
+                continue
             if msg.subject == revoked and msg.data.decode() == self.p.id:
                 await self.ws.close(code=UNAUTHORIZED, reason="credential revoked")
                 return

@@ -3,7 +3,10 @@
 Both streams subscribe to the bus *before* reading the stored history, then
 drop live events they already sent (by run and sequence number), so a
 client sees every event exactly once and in order, whether it connected
-early, late, or reconnected with `Last-Event-ID`.
+early, late, or reconnected with `Last-Event-ID`. Run events are published
+after commit with no outbox row (see `Announcer.run_events`): a live event
+whose sequence number skips one, or a quiet keep-alive period, makes the
+stream read what it missed from the stored events.
 """
 
 from __future__ import annotations
@@ -52,39 +55,58 @@ def _revokes(subject: str, data: bytes, p: Principal) -> bool:
     return subject == subjects.auth_revoked(p.workspace_id) and (data.decode() == p.id)
 
 
+async def stored_after(c: Container, ws: str, run_id: str, last: int) -> list[dict[str, Any]]:
+    """The run's stored events after sequence number `last`, as sent on the wire."""
+    return [ev.as_dict() for ev in await c.runs.events(ws, run_id, after=last, limit=100_000)]
+
+
 async def _run_events(
     c: Container, p: Principal, run_id: str, last: int, sub: Subscription
 ) -> AsyncIterator[bytes]:
     ws = p.workspace_id
-    mine = subjects.run_events(ws, run_id)
     try:
-        for ev in await c.runs.events(ws, run_id, after=last, limit=100_000):
-            last = ev.seq
-            yield sse(ev.type.value, ev.as_dict(), ev.seq)
-            if ev.type.value in _TERMINAL_EVENTS:
-                return
-        if (await c.runs.get(ws, run_id)).status.is_terminal:
-            return
+        batch: list[dict[str, Any]] | bytes = await stored_after(c, ws, run_id, last)
+        first = True
         while True:
-            try:
-                msg = await sub.next(timeout=KEEPALIVE_SECONDS)
-            except TimeoutError:
-                yield KEEPALIVE
-                continue
-            if _revokes(msg.subject, msg.data, p):
-                yield sse("error", {"code": "not_authenticated", "message": "credential revoked"})
+            if isinstance(batch, bytes):
+                yield batch
+                if batch is not KEEPALIVE:
+                    return
+            else:
+                for body in batch:
+                    if body["seq"] <= last:
+                        continue
+                    last = body["seq"]
+                    yield sse(body["type"], body, last)
+                    if body["type"] in _TERMINAL_EVENTS:
+                        return
+            if first and (await c.runs.get(ws, run_id)).status.is_terminal:
                 return
-            if msg.subject != mine:
-                continue
-            body = json.loads(msg.data)
-            if body["seq"] <= last:
-                continue
-            last = body["seq"]
-            yield sse(body["type"], body, last)
-            if body["type"] in _TERMINAL_EVENTS:
-                return
+            first = False
+            batch = await _next_events(c, p, run_id, last, sub)
     finally:
         await sub.unsubscribe()
+
+
+async def _next_events(
+    c: Container, p: Principal, run_id: str, last: int, sub: Subscription
+) -> list[dict[str, Any]] | bytes:
+    """The run's next events to send, or a frame to send instead: a keep-alive,
+    or the error that ends the stream of a revoked credential."""
+    ws = p.workspace_id
+    try:
+        msg = await sub.next(timeout=KEEPALIVE_SECONDS)
+    except TimeoutError:
+        # Quiet for a while: the run's last publications may be lost.
+        return await stored_after(c, ws, run_id, last) or KEEPALIVE
+    if _revokes(msg.subject, msg.data, p):
+        return sse("error", {"code": "not_authenticated", "message": "credential revoked"})
+    if msg.subject != subjects.run_events(ws, run_id):
+        return []
+    body: dict[str, Any] = json.loads(msg.data)
+    if body["seq"] > last + 1:  # a publication was missed: the stored rows have it
+        return await stored_after(c, ws, run_id, last)
+    return [body]
 
 
 @router.get("/tasks/{task_id}/stream")
@@ -119,6 +141,16 @@ class _Tree:
         self.seen: dict[str, int] = {}  # run id -> last sequence number sent
         self.versions: dict[str, int] = {}  # task id -> last card version sent
 
+    def card(self, board_message: dict[str, Any]) -> dict[str, Any] | None:
+        """The card of a board message if it belongs to the tree and is news."""
+        task = board_message.get("task")
+        if not task or (
+            task["id"] not in self.members and task.get("parent_id") not in self.members
+        ):
+            return None
+        self.members.add(task["id"])
+        return task if self.newer(task) else None
+
     def newer(self, task: dict[str, Any]) -> bool:
         if task["version"] < self.versions.get(task["id"], -1):
             return False
@@ -132,6 +164,22 @@ class _Tree:
             return False
         self.seen[event["run_id"]] = event["seq"]
         return True
+
+    async def live(self, c: Container, ws: str, event: dict[str, Any]) -> AsyncIterator[bytes]:
+        """A live run event, after any of the run's events whose publication was missed."""
+        last = self.seen.get(event["run_id"])
+        if last is not None and event["seq"] > last + 1:
+            async for chunk in self.catch_up(c, ws, [event["run_id"]]):
+                yield chunk
+        elif self.fresh(event):
+            yield sse("run_event", event)
+
+    async def catch_up(self, c: Container, ws: str, runs: list[str]) -> AsyncIterator[bytes]:
+        """The stored events of these runs that were not sent (missed publications)."""
+        for run_id in runs:
+            for body in await stored_after(c, ws, run_id, self.seen.get(run_id, 0)):
+                if self.fresh(body):
+                    yield sse("run_event", body)
 
 
 async def _history(c: Container, ws: str, tree: _Tree) -> AsyncIterator[bytes]:
@@ -170,28 +218,24 @@ async def _task_tree(
             try:
                 msg = await sub.next(timeout=KEEPALIVE_SECONDS)
             except TimeoutError:
+                async for chunk in tree.catch_up(c, ws, list(tree.seen)):
+                    yield chunk
                 yield KEEPALIVE
                 continue
             if _revokes(msg.subject, msg.data, p):
                 yield sse("error", {"code": "not_authenticated", "message": "credential revoked"})
                 return
             if msg.subject.startswith(events_prefix):
-                body = json.loads(msg.data)
-                if tree.fresh(body):
-                    yield sse("run_event", body)
+                async for chunk in tree.live(c, ws, json.loads(msg.data)):
+                    yield chunk
                 continue
-            if msg.subject != board_subject:
-                continue
-            task = json.loads(msg.data).get("task")
-            if not task or (
-                task["id"] not in tree.members and task.get("parent_id") not in tree.members
-            ):
-                continue
-            tree.members.add(task["id"])
-            if not tree.newer(task):
+            task = tree.card(json.loads(msg.data)) if msg.subject == board_subject else None
+            if task is None:
                 continue
             yield sse("task", task)
             if task["id"] == task_id and _settled(task):
+                async for chunk in tree.catch_up(c, ws, list(tree.seen)):
+                    yield chunk
                 yield sse("end", task)
                 return
     finally:
