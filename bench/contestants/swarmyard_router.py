@@ -1,5 +1,5 @@
-"""How long the model router takes to decide, with no network: run
-`python bench/router_decision.py`.
+"""Scenario S4: how long the model router takes to decide, with no network
+(`python bench/contestants/swarmyard_router.py S4`, or through `bench/run.py`).
 
 Two figures per chain size (2, 10 and 100 candidate models), budgets on:
 - the decision itself (routing rules → fallback chain → worst-case cost of
@@ -8,18 +8,23 @@ Two figures per chain size (2, 10 and 100 candidate models), budgets on:
   workspace's cached snapshot, the budgets and their counters read from the
   in-memory store (one unit of work), then the same decision.
 
-Not a test (timings vary by machine); the closing figures of the router's
-issue come from here. Best of 5 rounds: other load only ever slows a round.
+Best of `rounds` rounds of `seconds` each within one process (other load
+only ever slows a round); the suite takes the median over its repeats.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import contestant_main, emit, versions
 from pydantic_ai.messages import ModelRequest, UserPromptPart
 
 from swarmyard.adapters.bus import MemoryBus
@@ -92,35 +97,35 @@ def call() -> ModelCall:
     )
 
 
-def best_rate(label: str, fn: Callable[[], object], seconds: float = 0.3) -> float:
+def best_rate(label: str, fn: Callable[[], object], rounds: int, seconds: float) -> float:
     for _ in range(100):
         fn()
     best = 0.0
-    for _ in range(5):
+    for _ in range(rounds):
         count, start = 0, time.perf_counter()
         while (elapsed := time.perf_counter() - start) < seconds:
             for _ in range(50):
                 fn()
             count += 50
         best = max(best, count / elapsed)
-    print(f"{label:<58} {1e6 / best:9.1f} µs/decision")
+    print(f"{label:<58} {1e6 / best:9.1f} µs/decision", file=sys.stderr)
     return 1e6 / best
 
 
 async def best_rate_async(
-    label: str, fn: Callable[[], Awaitable[object]], seconds: float = 0.3
+    label: str, fn: Callable[[], Awaitable[object]], rounds: int, seconds: float
 ) -> float:
     for _ in range(100):
         await fn()
     best = 0.0
-    for _ in range(5):
+    for _ in range(rounds):
         count, start = 0, time.perf_counter()
         while (elapsed := time.perf_counter() - start) < seconds:
             for _ in range(50):
                 await fn()
             count += 50
         best = max(best, count / elapsed)
-    print(f"{label:<58} {1e6 / best:9.1f} µs/decision")
+    print(f"{label:<58} {1e6 / best:9.1f} µs/decision", file=sys.stderr)
     return 1e6 / best
 
 
@@ -161,10 +166,11 @@ async def router_for(count: int) -> ModelRouter:
     return ModelRouter(deps, directory, factory=None, prices=GenaiPriceTable())  # type: ignore[arg-type]
 
 
-async def main() -> None:
+async def s4(params: dict[str, Any]) -> None:
+    rounds, seconds = int(params.get("rounds", 5)), float(params.get("seconds", 0.3))
     rules = default_routing_rules()
     the_call = call()
-    print(f"prompt bound: {prompt_token_bound(the_call)} tokens")
+    metrics: dict[str, Any] = {"prompt_bound_tokens": prompt_token_bound(the_call)}
     for count in (2, 10, 100):
         router = await router_for(count)
         snap = await router.directory.snapshot(WS)
@@ -182,12 +188,25 @@ async def main() -> None:
             costs = {c.ref: worst_case_microusd(c, bound, c.max_output_tokens) for c in chain}
             return apply_budget(chain, BudgetTier.ECONOMY, route.tier, costs)
 
-        best_rate(f"{count:>3} candidates: decision (pure)", decide)
-        await best_rate_async(
+        metrics[f"decision_us_{count}"] = best_rate(
+            f"{count:>3} candidates: decision (pure)", decide, rounds, seconds
+        )
+        metrics[f"preview_us_{count}"] = await best_rate_async(
             f"{count:>3} candidates: preview (snapshot + budgets read + decision)",
             lambda r=router: r.preview(the_call),
+            rounds,
+            seconds,
         )
+    emit(
+        metrics,
+        versions=versions("swarmyard", "pydantic-ai-slim", "genai-prices"),
+        notes=[
+            "decision: rules → fallback chain → worst-case cost per candidate → budget tier",
+            "preview: the same as a model call makes it, with the workspace snapshot and "
+            "budget counters read from the in-memory store",
+        ],
+    )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    contestant_main({"S4": lambda p: asyncio.run(s4(p))})
