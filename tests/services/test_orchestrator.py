@@ -12,7 +12,7 @@ from swarmyard.domain import DEFAULT_WORKSPACE as WS
 from swarmyard.domain import FakeClock, SequentialIds, TaskStatus, Workspace
 from swarmyard.services.catalog import CatalogService
 from swarmyard.services.deps import Deps
-from swarmyard.services.orchestrator import Orchestrator
+from swarmyard.services.orchestrator import WINDOW_MARGIN, Orchestrator
 from swarmyard.services.registry import Registry
 from swarmyard.services.tasks import NewTask, TaskService
 
@@ -67,3 +67,18 @@ async def test_a_paused_agent_takes_nothing(env: Env) -> None:
     assert await env.orchestrator.assign_ready(WS) == []
     await env.registry.set_status(WS, agent.id, "active")
     assert [a.task_id for a in await env.orchestrator.assign_ready(WS)] == [task.id]
+
+
+async def test_tasks_waiting_for_dependencies_do_not_hide_one_that_can_start(env: Env) -> None:
+    # Far more waiting tasks than a pass reads at first (free slots + margin),
+    # all ahead of the startable one by priority: the window has to widen.
+    blocker = await env.tasks.create(WS, NewTask(title="Spec", type="docs"))
+    part = NewTask(title="Part", type="bugfix", priority="urgent", depends_on=[blocker.id])
+    waiting = [await env.tasks.create(WS, part) for _ in range(10 * WINDOW_MARGIN)]
+    free = await env.tasks.create(WS, NewTask(title="Fix", type="bugfix", priority="low"))
+    await env.registry.install(WS, "developer")
+    made = await env.orchestrator.assign_ready(WS, limit=200)
+    assert [a.task_id for a in made] == [free.id]
+    part = await env.tasks.get(WS, waiting[-1].id)
+    assert part.status is TaskStatus.TODO
+    assert part.waiting_reason == f"waiting for dependencies: {blocker.id}"

@@ -30,7 +30,11 @@ from .announce import Announcer
 from .catalog import CatalogService
 from .deps import Deps
 
-__all__ = ["Assignment", "Orchestrator"]
+__all__ = ["WINDOW_MARGIN", "Assignment", "Orchestrator"]
+
+# Ready tasks read per pass beyond the free slots, for those that turn out
+# not to be startable (dependencies pending, no eligible agent).
+WINDOW_MARGIN = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,17 +67,38 @@ class Orchestrator:
             a.id: await self._catalog.get(uow, a.manifest_id, a.manifest_version) for a in agents
         }
         free = [a for a in agents if a.free_slots]
-        if free:
-            # Only what a free agent could take: a long queue nobody can serve
-            # must not hide the task somebody can.
-            tasks = await uow.tasks.ready(
-                limit,
-                roles=sorted({a.role for a in free}),
-                types=sorted({t for a in free for t in manifests[a.id].task_types}),
-            )
-        else:
+        if not free:
             # Everybody is busy: only new cards need a word on why they wait.
             tasks = [t for t in await uow.tasks.ready(limit) if not t.waiting_reason]
+            return await self._consider(uow, ann, tasks, agents, manifests)
+        # Only what a free agent could take: a long queue nobody can serve
+        # must not hide the task somebody can. And only about as many as
+        # there are free slots: reading (and decoding) a backlog of
+        # thousands at every pass made the pass cost grow with the backlog.
+        # The window widens while it is full of tasks that cannot start yet
+        # (waiting for dependencies), so those never hide one that can.
+        roles = sorted({a.role for a in free})
+        types = sorted({t for a in free for t in manifests[a.id].task_types})
+        window = min(limit, sum(a.free_slots for a in free) + WINDOW_MARGIN)
+        seen: set[str] = set()
+        made: list[Assignment] = []
+        while True:
+            tasks = await uow.tasks.ready(window, roles=roles, types=types)
+            fresh = [t for t in tasks if t.id not in seen]
+            seen.update(t.id for t in fresh)
+            made += await self._consider(uow, ann, fresh, agents, manifests)
+            if len(tasks) < window or window >= limit or not any(a.free_slots for a in free):
+                return made
+            window = min(limit, 4 * window)
+
+    async def _consider(
+        self,
+        uow: UnitOfWork,
+        ann: Announcer,
+        tasks: list[Task],
+        agents: list[Agent],
+        manifests: dict[str, AgentManifest],
+    ) -> list[Assignment]:
         made: list[Assignment] = []
         for task in tasks:
             if not await self._dependencies_done(uow, ann, task):

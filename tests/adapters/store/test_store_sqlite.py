@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 import swarmyard
-from swarmyard.adapters.store import MemoryStore, SqlStore
+from swarmyard.adapters.store import MemoryStore, SqlStore, sqlite_inline
 from swarmyard.domain import Agent, FakeClock, Task, TaskStatus, Workspace
 from swarmyard.ports import Store, TaskFilter
 
@@ -57,7 +59,7 @@ async def sqlite(tmp_path: Path) -> SqlStore:
 
 
 async def test_every_connection_gets_the_pragmas(sqlite: SqlStore) -> None:
-    expected = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000, "synchronous": 1}
+    expected = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 0, "synchronous": 1}
     async with sqlite.engine.connect() as first, sqlite.engine.connect() as second:
         for conn in (first, second):
             for pragma, value in expected.items():
@@ -142,4 +144,63 @@ async def test_text_search_folds_non_ascii_case(kind: str, sqlite: SqlStore) -> 
         await uow.tasks.add(Task("t2", "w", "other", "bugfix", NOW, status=TaskStatus.DONE))
         found = await uow.tasks.list(TaskFilter(text="ärger IM bü"))
         assert [t.id for t in found] == ["t1"]
+    await sqlite.close()
+
+
+def _hold_write_lock(store: SqlStore) -> sqlite3.Connection:
+    """Another process's view: a plain connection holding SQLite's write lock."""
+    holder = sqlite3.connect(store.engine.url.database or "", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+async def test_a_busy_statement_waits_for_the_lock_without_blocking_the_loop(
+    sqlite: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retried = asyncio.Event()
+    is_busy = sqlite_inline._busy
+
+    def busy(exc: sqlite3.OperationalError) -> bool:
+        retried.set()
+        return is_busy(exc)
+
+    monkeypatch.setattr(sqlite_inline, "_busy", busy)
+    holder = _hold_write_lock(sqlite)
+
+    async def write() -> None:
+        async with sqlite.unit_of_work("w") as uow:
+            await uow.agents.add_usage("a1", succeeded=1)
+            await uow.commit()
+
+    writer = asyncio.create_task(write())
+    # The loop keeps turning while the writer waits: this await returns.
+    await asyncio.wait_for(retried.wait(), 5)
+    assert not writer.done()
+    holder.commit()
+    holder.close()
+    await asyncio.wait_for(writer, 5)
+    async with sqlite.unit_of_work("w") as uow:
+        assert (await uow.agents.get("a1")).tasks_succeeded == 1
+    await sqlite.close()
+
+
+async def test_a_statement_busy_for_too_long_fails_and_changes_nothing(
+    sqlite: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_inline, "BUSY_SECONDS", 0.05)
+
+    async def write() -> None:
+        async with sqlite.unit_of_work("w") as uow:
+            await uow.agents.add_usage("a1", succeeded=1)
+            await uow.commit()
+
+    holder = _hold_write_lock(sqlite)
+    try:
+        with pytest.raises(OperationalError, match="database is locked"):
+            await write()
+    finally:
+        holder.rollback()
+        holder.close()
+    async with sqlite.unit_of_work("w") as uow:
+        assert (await uow.agents.get("a1")).tasks_succeeded == 0
     await sqlite.close()

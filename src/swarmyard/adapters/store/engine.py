@@ -13,6 +13,11 @@ SQLite needs care to be a safe multi-writer store:
   own transaction handling is switched off so that only this BEGIN is sent.
 * `lower()` is Python's, so case-insensitive search folds non-ASCII text
   like PostgreSQL and the memory store do.
+* Statements run on the event loop's thread, not on aiosqlite's worker
+  thread (`sqlite_inline.py`). Writers queue on one in-process gate, so the
+  one holding it should finish quickly: with a thread hop per statement its
+  transaction took a full turn of a busy event loop per statement, and every
+  other writer waited that long (ADR 11).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from .sqlite_inline import inline_connector
 
 __all__ = ["READ_ONLY", "SUPPORTED", "create_engine", "database_url"]
 
@@ -42,8 +49,10 @@ _DRIVERS = {
 }
 
 # busy_timeout comes first: switching a new database to WAL takes a lock.
+# It is 0 because SQLite's own wait would block the event loop: a busy
+# statement is retried with asyncio sleeps instead (`sqlite_inline.py`).
 _PRAGMAS = (
-    "PRAGMA busy_timeout=5000",
+    "PRAGMA busy_timeout=0",
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
@@ -74,7 +83,7 @@ def create_engine(url: str) -> AsyncEngine:
         # Each pooled connection would see a database of its own.
         raise ValueError("an in-memory SQLite database cannot back the store; use memory://")
     _make_parent_dir(parsed)
-    engine = create_async_engine(parsed)
+    engine = create_async_engine(parsed, async_creator=inline_connector(parsed))
     event.listen(engine.sync_engine, "connect", _sqlite_connect)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
