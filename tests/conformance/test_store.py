@@ -493,6 +493,15 @@ async def test_ready_can_be_narrowed_to_what_free_agents_take(st: Store) -> None
         assert await ready([], []) == ["by-skill"]
 
 
+async def test_ready_can_leave_out_tasks_already_told_why_they_wait(st: Store) -> None:
+    async with committed(st) as uow:
+        await uow.tasks.add(task("told", created_at=at(0), waiting_reason="all agents are busy"))
+        await uow.tasks.add(task("new", created_at=at(1)))
+    async with st.unit_of_work(A) as uow:
+        assert [t.id for t in await uow.tasks.ready()] == ["told", "new"]
+        assert [t.id for t in await uow.tasks.ready(unexplained=True)] == ["new"]
+
+
 async def test_dependants_and_counts(st: Store) -> None:
     async with committed(st) as uow:
         await uow.tasks.add(task("t1", status=TaskStatus.DONE))

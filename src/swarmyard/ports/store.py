@@ -204,6 +204,7 @@ class TaskRepo(Protocol):
         *,
         roles: Sequence[str] | None = None,
         types: Sequence[str] | None = None,
+        unexplained: bool = False,
     ) -> builtins.list[Task]:
         """Tasks in todo, no assignee, highest priority then oldest first.
 
@@ -211,7 +212,9 @@ class TaskRepo(Protocol):
         take: required_role in `roles`, or no required role and either a type
         in `types` or required capabilities named. The orchestrator passes
         what its free agents can do, so a long queue of tasks nobody can take
-        never hides one that somebody can.
+        never hides one that somebody can. With `unexplained`, only tasks
+        with no waiting reason yet (what a pass with every agent busy still
+        has to explain).
         """
         ...
 

@@ -2,8 +2,11 @@
 
 Fast path: right after a commit the service hands its messages to
 `submit`; the relay publishes them in order and deletes their rows in
-batches. Safety net: `sweep` publishes rows left behind by a crash (older
-than a grace period, so it does not race the fast path). A message may thus
+batches, a little later: one transaction clears what several flushes
+published (on SQLite every transaction waits for the one write lock, so a
+delete per flush cost the writers behind it more than the delete itself).
+Safety net: `sweep` publishes rows left behind by a crash (older than a
+grace period, so it does not race the fast path). A message may thus
 be published twice; work-queue messages carry their outbox id as message id
 (deduplicated by the bus) and run events carry their sequence number
 (subscribers drop what they have seen).
@@ -20,19 +23,34 @@ import structlog
 from ..domain import Clock
 from ..ports import Bus, OutboxMessage, Store
 
-__all__ = ["Relay"]
+__all__ = ["CLEAR_DELAY", "Relay"]
+
+# How long published rows wait to be deleted together. Until then they stay
+# "in flight", so the sweep never publishes them again.
+CLEAR_DELAY = 0.05
 
 log = structlog.get_logger("swarmyard.relay")
 
 
 class Relay:
-    def __init__(self, store: Store, bus: Bus, clock: Clock, *, sweep_grace: float = 5.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        clock: Clock,
+        *,
+        sweep_grace: float = 5.0,
+        clear_delay: float = CLEAR_DELAY,
+    ) -> None:
         self._store = store
+        self._clear_delay = clear_delay
         self._bus = bus
         self._clock = clock
         self._grace = timedelta(seconds=sweep_grace)
         self._queue: asyncio.Queue[OutboxMessage] = asyncio.Queue()
         self._in_flight: set[str] = set()
+        self._published: list[str] = []  # stored rows published, not yet deleted
+        self._to_clear = asyncio.Event()
 
     def submit(self, messages: Sequence[OutboxMessage]) -> None:
         for m in messages:
@@ -46,12 +64,17 @@ class Relay:
             await self._bus.publish(m.subject, m.data, headers={"Nats-Msg-Id": m.id})
 
     async def run(self) -> None:
-        """Publish submitted messages until cancelled."""
-        while True:
-            batch = [await self._queue.get()]
-            while not self._queue.empty() and len(batch) < 500:
-                batch.append(self._queue.get_nowait())
-            await self._flush(batch)
+        """Publish submitted messages, and delete their rows, until cancelled."""
+        clearer = asyncio.create_task(self._clear_loop())
+        try:
+            while True:
+                batch = [await self._queue.get()]
+                while not self._queue.empty() and len(batch) < 500:
+                    batch.append(self._queue.get_nowait())
+                await self._flush(batch)
+        finally:
+            clearer.cancel()
+            await asyncio.gather(clearer, return_exceptions=True)
 
     async def _flush(self, batch: list[OutboxMessage]) -> None:
         published: list[str] = []
@@ -61,20 +84,38 @@ class Relay:
                 if m.stored:
                     published.append(m.id)
         finally:
+            self._published += published
+            kept = set(published)
+            self._in_flight.difference_update(m.id for m in batch if m.id not in kept)
             if published:
-                try:
-                    await self._store.outbox_done(published)
-                except Exception:
-                    log.exception("could not clear published outbox rows; the sweep retries")
-            self._in_flight.difference_update(m.id for m in batch)
+                self._to_clear.set()
+
+    async def _clear_loop(self) -> None:
+        while True:
+            await self._to_clear.wait()
+            await asyncio.sleep(self._clear_delay)  # let more flushes join this delete
+            self._to_clear.clear()
+            await self._clear()
+
+    async def _clear(self) -> None:
+        ids, self._published = self._published, []
+        if not ids:
+            return
+        try:
+            await self._store.outbox_done(ids)
+        except Exception:
+            log.exception("could not clear published outbox rows; the sweep retries")
+        finally:
+            self._in_flight.difference_update(ids)
 
     async def drain(self) -> None:
-        """Publish everything submitted so far (used at shutdown)."""
+        """Publish everything submitted so far and clear its rows (used at shutdown)."""
         batch = []
         while not self._queue.empty():
             batch.append(self._queue.get_nowait())
         if batch:
             await self._flush(batch)
+        await self._clear()
 
     async def sweep(self, *, everything: bool = False) -> int:
         """Publish rows older than the grace period that nobody is publishing
@@ -88,4 +129,5 @@ class Relay:
         if rows:
             log.info("publishing outbox rows left behind", count=len(rows))
             await self._flush(rows)
+            await self._clear()  # at once: the sweep may run where `run` does not
         return len(rows)

@@ -13,7 +13,8 @@ __all__ = ["HISTORY", "HISTORY_RUNS", "record_execution"]
 HISTORY = timedelta(days=30)
 # And at most this many of the newest: confidence is full at 20, and 100
 # outcomes pin a success rate to a few percent. Every finished run reads
-# them twice (its type, all types), so this bounds the cost of finishing.
+# them (of all types, and of its type when those do not cover it), so this
+# bounds the cost of finishing.
 HISTORY_RUNS = 100
 
 
@@ -23,13 +24,16 @@ async def record_execution(uow: UnitOfWork, execution: Execution) -> None:
     await uow.learning.add_execution(execution)
     now = execution.finished_at
     since = now - HISTORY
-    for task_type in (execution.task_type, ALL_TYPES):
-        history = await uow.learning.executions(
-            execution.agent_id,
-            task_type=None if task_type == ALL_TYPES else task_type,
-            since=since,
-            limit=HISTORY_RUNS,
+    agent = execution.agent_id
+    every_type = await uow.learning.executions(agent, since=since, limit=HISTORY_RUNS)
+    of_type = [e for e in every_type if e.task_type == execution.task_type]
+    if len(every_type) == HISTORY_RUNS and len(of_type) < HISTORY_RUNS:
+        # Older executions of this type lie beyond the newest of all types.
+        of_type = await uow.learning.executions(
+            agent, task_type=execution.task_type, since=since, limit=HISTORY_RUNS
         )
-        await uow.learning.save_profile(
-            compute_profile(uow.workspace_id, execution.agent_id, task_type, history, now)
-        )
+    # Else the newest of all types hold every execution of this type in the
+    # window, or its newest HISTORY_RUNS: one read serves both profiles.
+    ws = uow.workspace_id
+    await uow.learning.save_profile(compute_profile(ws, agent, execution.task_type, of_type, now))
+    await uow.learning.save_profile(compute_profile(ws, agent, ALL_TYPES, every_type, now))

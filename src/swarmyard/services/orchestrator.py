@@ -69,7 +69,7 @@ class Orchestrator:
         free = [a for a in agents if a.free_slots]
         if not free:
             # Everybody is busy: only new cards need a word on why they wait.
-            tasks = [t for t in await uow.tasks.ready(limit) if not t.waiting_reason]
+            tasks = await uow.tasks.ready(limit, unexplained=True)
             return await self._consider(uow, ann, tasks, agents, manifests)
         # Only what a free agent could take: a long queue nobody can serve
         # must not hide the task somebody can. And only about as many as

@@ -77,9 +77,12 @@ class MemoryTaskRepo:
         *,
         roles: Sequence[str] | None = None,
         types: Sequence[str] | None = None,
+        unexplained: bool = False,
     ) -> list[Task]:
         def takeable(r: Row) -> bool:
             if r["status"] != TaskStatus.TODO.value or r["assignee_agent_id"] is not None:
+                return False
+            if unexplained and r["waiting_reason"] is not None:
                 return False
             if roles is None:
                 return True

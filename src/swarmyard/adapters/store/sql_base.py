@@ -17,8 +17,8 @@ Two rules hold for every repository built on it:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, CursorResult, Executable, Table, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +31,15 @@ from swarmyard.ports import Page
 __all__ = ["SqlConn", "SqlTx", "newest_first"]
 
 _FK_VIOLATION = "23503"
+
+S = TypeVar("S", bound=Executable)
+
+# Statements built once per dialect and shape (`SqlConn.prepared`). Building
+# a statement (coercing every column and value, then computing its cache
+# key) cost more CPU than SQLite took to run it; a built statement keeps its
+# cache key, so SQLAlchemy finds the compiled form at once. The shapes are
+# few (a table and the set of columns written), so this stays small.
+_PREPARED: dict[tuple[Any, ...], Any] = {}
 
 
 class SqlConn:
@@ -54,7 +63,8 @@ class SqlConn:
         parent: tuple[str, str] | None = None,
     ) -> CursorResult[Any]:
         """Run one statement; `params`, a list of rows, runs it once per row in
-        one batch (SQLAlchemy's insertmanyvalues), with one cached plan."""
+        one batch (SQLAlchemy's insertmanyvalues), with one cached plan; a
+        list of one row runs it once (RETURNING and rowcount work)."""
         if self.rolled_back_by is not None:
             raise RuntimeError(
                 "this unit of work was rolled back after an error; open a new one"
@@ -83,14 +93,31 @@ class SqlConn:
         result = await self.execute(self.insert_ignoring(table), [row], parent=parent)
         return result.rowcount == 1
 
-    def insert_ignoring(self, table: Table) -> postgresql.Insert | sqlite.Insert:
-        return self._insert(table).on_conflict_do_nothing()
+    def prepared(self, shape: tuple[Any, ...], build: Callable[[], S]) -> S:
+        """The statement of `shape` (a name, a table, the columns it writes),
+        built by `build` the first time on this dialect; its values come as
+        bound parameters at execution."""
+        key = (self.dialect, *shape)
+        statement = _PREPARED.get(key)
+        if statement is None:
+            statement = _PREPARED[key] = build()
+        return statement
 
-    def upsert(self, table: Table, row: Mapping[str, Any]) -> Executable:
-        insert = self._insert(table).values(dict(row))
-        keys = [c.name for c in table.primary_key.columns]
-        changed = {k: insert.excluded[k] for k in row if k not in keys}
-        return insert.on_conflict_do_update(index_elements=keys, set_=changed)
+    def insert_ignoring(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        return self.prepared(
+            ("insert_ignoring", table), lambda: self._insert(table).on_conflict_do_nothing()
+        )
+
+    async def upsert(self, table: Table, row: Mapping[str, Any]) -> None:
+        """Insert the row, or update every column it names but the key."""
+
+        def build() -> Executable:
+            insert = self._insert(table)
+            keys = [c.name for c in table.primary_key.columns]
+            changed = {k: insert.excluded[k] for k in row if k not in keys}
+            return insert.on_conflict_do_update(index_elements=keys, set_=changed)
+
+        await self.execute(self.prepared(("upsert", table, tuple(row)), build), [row])
 
     def _insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         # Both dialects spell ON CONFLICT the same but need their own Insert class.

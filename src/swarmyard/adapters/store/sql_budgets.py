@@ -90,7 +90,7 @@ class SqlBudgetRepo:
 
     async def put(self, budget: Budget) -> None:
         row = owned_row(BUDGETS, budget, self._tx.workspace_id)
-        await self._tx.execute(self._tx.upsert(budgets, row))
+        await self._tx.upsert(budgets, row)
 
     async def delete(self, scope: BudgetScope, scope_id: str) -> None:
         statement = delete(budgets).where(self._budget(scope, scope_id))

@@ -46,7 +46,7 @@ class SqlLearningRepo:
 
     async def save_profile(self, profile: LearningProfile) -> None:
         row = rows.owned_row(rows.PROFILES, profile, self._tx.workspace_id)
-        await self._tx.execute(self._tx.upsert(learning_profiles, row))
+        await self._tx.upsert(learning_profiles, row)
 
     async def profiles(
         self, agent_ids: Sequence[str], task_types: Sequence[str] | None = None

@@ -12,7 +12,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from swarmyard.domain import Conflict, NotFound, Run, RunEvent, RunStatus, StaleAttempt
 from swarmyard.ports import Page
@@ -93,13 +104,23 @@ class SqlRunRepo:
             values["stop_requested"] = True
         if checkpoint is not None:
             values["checkpoint"] = checkpoint
-        statement = (
-            update(runs)
-            .where(self._tx.scoped(runs), runs.c.id == run.id, runs.c.attempt == run.attempt)
-            .values(values)
-            .returning(runs.c.stop_requested)
+        # The SET clause is the columns given as parameters: one statement
+        # (with or without a checkpoint, a stop request) serves every save.
+        statement = self._tx.prepared(
+            ("save_run",),
+            lambda: (
+                update(runs)
+                .where(
+                    runs.c.workspace_id == bindparam("b_workspace"),
+                    runs.c.id == bindparam("b_id"),
+                    runs.c.attempt == bindparam("b_attempt"),
+                )
+                .returning(runs.c.stop_requested)
+            ),
         )
-        stop_requested = (await self._tx.execute(statement)).scalar_one_or_none()
+        where = {"b_workspace": self._tx.workspace_id, "b_id": run.id, "b_attempt": run.attempt}
+        result = await self._tx.execute(statement, [{**values, **where}])
+        stop_requested = result.scalar_one_or_none()
         if stop_requested is not None:
             run.stop_requested = bool(stop_requested)
             return

@@ -165,7 +165,7 @@ class SqlPriceRepo:
 
     async def put(self, price: ModelPrice) -> None:
         row = owned_row(PRICES, price, self._tx.workspace_id)
-        await self._tx.execute(self._tx.upsert(model_prices, row))
+        await self._tx.upsert(model_prices, row)
 
     async def delete(self, model_ref: str) -> None:
         statement = delete(model_prices).where(self._key(model_ref))
@@ -195,7 +195,7 @@ class SqlProviderRepo:
 
     async def put(self, provider: StoredProvider) -> None:
         row = provider_row(provider, self._tx.workspace_id)
-        await self._tx.execute(self._tx.upsert(providers, row))
+        await self._tx.upsert(providers, row)
 
     async def delete(self, name: str) -> None:
         statement = delete(providers).where(self._key(name))
@@ -222,7 +222,7 @@ class SqlSettingsRepo:
             "updated_at": as_utc(at),
             "updated_by": by,
         }
-        await self._tx.execute(self._tx.upsert(workspace_documents, row))
+        await self._tx.upsert(workspace_documents, row)
 
     async def delete(self, name: str) -> bool:
         statement = delete(workspace_documents).where(self._key(name))

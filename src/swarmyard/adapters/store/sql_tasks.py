@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     exists,
     func,
     literal,
@@ -74,16 +75,21 @@ class SqlTaskRepo:
 
     async def update(self, task: Task) -> None:
         values = rows.updatable(rows.TASKS.encode(task), "origin_key", "version")
-        statement = (
-            update(tasks)
-            .where(
-                self._tx.scoped(tasks),
-                tasks.c.id == task.id,
-                tasks.c.version == task.version,
-            )
-            .values({**values, "version": tasks.c.version + 1})
+        # The SET clause is the row's columns, given as parameters.
+        statement = self._tx.prepared(
+            ("update_task",),
+            lambda: (
+                update(tasks)
+                .where(
+                    tasks.c.workspace_id == bindparam("b_workspace"),
+                    tasks.c.id == bindparam("b_id"),
+                    tasks.c.version == bindparam("b_version"),
+                )
+                .values(version=tasks.c.version + 1)
+            ),
         )
-        if (await self._tx.execute(statement)).rowcount:
+        where = {"b_workspace": self._tx.workspace_id, "b_id": task.id, "b_version": task.version}
+        if (await self._tx.execute(statement, [{**values, **where}])).rowcount:
             task.version += 1
             return
         query = select(tasks.c.version).where(self._tx.scoped(tasks), tasks.c.id == task.id)
@@ -102,10 +108,13 @@ class SqlTaskRepo:
         *,
         roles: Sequence[str] | None = None,
         types: Sequence[str] | None = None,
+        unexplained: bool = False,
     ) -> list[Task]:
         query = self._select().where(
             tasks.c.status == TaskStatus.TODO.value, tasks.c.assignee_agent_id.is_(None)
         )
+        if unexplained:
+            query = query.where(tasks.c.waiting_reason.is_(None))
         if roles is not None:
             query = query.where(
                 or_(

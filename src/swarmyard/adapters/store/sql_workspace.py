@@ -97,7 +97,7 @@ class SqlWorkspaceRulesRepo:
             "updated_at": as_utc(at),
             "updated_by": by,
         }
-        await self._tx.execute(self._tx.upsert(workspace_settings, row))
+        await self._tx.upsert(workspace_settings, row)
 
 
 async def delete_workspace(conn: AsyncConnection, workspace_id: str) -> None:
