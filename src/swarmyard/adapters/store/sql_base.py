@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, CursorResult, Executable, Table, and_, or_, select
+from sqlalchemy import ColumnElement, CursorResult, Executable, Table, and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -157,6 +157,20 @@ class SqlTx(SqlConn):
 
     def scoped(self, table: Table) -> ColumnElement[bool]:
         return table.c.workspace_id == self.workspace_id
+
+    async def by_key(
+        self, table: Table, columns: Sequence[Any], key: str, value: object
+    ) -> CursorResult[Any]:
+        """`columns` of the rows of this workspace whose `key` is `value`
+        (a prepared statement: the lookups every run makes many times)."""
+        names = tuple(c.name for c in columns)
+        statement = self.prepared(
+            ("by_key", table, names, key),
+            lambda: select(*columns).where(
+                table.c.workspace_id == bindparam("b_workspace"), table.c[key] == bindparam("b_key")
+            ),
+        )
+        return await self.execute(statement, [{"b_workspace": self.workspace_id, "b_key": value}])
 
     async def exists(self, table: Table, key: str, value: object) -> bool:
         return await self.found(

@@ -7,7 +7,9 @@ in any number of processes can never hand out more slots than replicas.
 
 from __future__ import annotations
 
-from sqlalchemy import case, delete, select, update
+from collections.abc import Callable, Mapping
+
+from sqlalchemy import bindparam, case, delete, select, update
 
 from swarmyard.domain import Agent, AgentManifest, Conflict, NotFound, Project, parse_version
 from swarmyard.ports import Page
@@ -19,6 +21,8 @@ from .tables import agents, manifests, projects
 __all__ = ["SqlAgentRepo", "SqlManifestRepo", "SqlProjectRepo"]
 
 _FIRST_PAGE = Page()
+# The one agent a prepared statement changes (`SqlAgentRepo._this` binds it).
+_THIS_AGENT = (agents.c.workspace_id == bindparam("b_workspace"), agents.c.id == bindparam("b_id"))
 
 
 class SqlProjectRepo:
@@ -72,12 +76,16 @@ class SqlManifestRepo:
             raise Conflict(f"manifest {manifest.id!r} version {manifest.version} already exists")
 
     async def get(self, manifest_id: str, version: str | None = None) -> AgentManifest | None:
-        query = select(manifests.c.data).where(
-            self._tx.scoped(manifests), manifests.c.id == manifest_id
-        )
-        if version is not None:
-            query = query.where(manifests.c.version == version)
-        found = [rows.manifest_from_row(r) for r in (await self._tx.execute(query)).mappings()]
+        if version is None:
+            result = await self._tx.by_key(manifests, [manifests.c.data], "id", manifest_id)
+        else:
+            query = select(manifests.c.data).where(
+                self._tx.scoped(manifests),
+                manifests.c.id == manifest_id,
+                manifests.c.version == version,
+            )
+            result = await self._tx.execute(query)
+        found = [rows.manifest_from_row(r) for r in result.mappings()]
         # Versions order numerically (1.10.0 > 1.9.0), which SQL text order cannot do.
         return max(found, key=lambda m: m.version_tuple, default=None)
 
@@ -97,18 +105,18 @@ class SqlAgentRepo:
             raise Conflict(f"agent {agent.id!r} already exists")
 
     async def get(self, agent_id: str) -> Agent:
-        query = select(agents).where(self._tx.scoped(agents), agents.c.id == agent_id)
-        row = (await self._tx.execute(query)).mappings().first()
+        row = (await self._tx.by_key(agents, list(agents.c), "id", agent_id)).mappings().first()
         if row is None:
             raise NotFound("agent", agent_id)
         return rows.AGENTS.decode(row)
 
     async def update(self, agent: Agent) -> None:
         changes = rows.updatable(rows.AGENTS.encode(agent), *rows.AGENT_COUNTERS)
-        await self._update(agent.id, changes)
+        await self._update(agent.id, ("update", *changes), dict, changes)
 
     async def restart(self, agent_id: str, *, running: int) -> None:
-        await self._update(agent_id, {"running": running, "consecutive_failures": 0})
+        changes = {"running": running, "consecutive_failures": 0}
+        await self._update(agent_id, ("restart",), dict, changes)
 
     async def delete(self, agent_id: str) -> None:
         statement = delete(agents).where(self._tx.scoped(agents), agents.c.id == agent_id)
@@ -116,16 +124,15 @@ class SqlAgentRepo:
             raise NotFound("agent", agent_id)
 
     async def take_slot(self, agent_id: str) -> bool:
-        statement = (
-            update(agents)
-            .where(
-                self._tx.scoped(agents),
-                agents.c.id == agent_id,
-                agents.c.running < agents.c.replicas,
-            )
-            .values(running=agents.c.running + 1)
+        statement = self._tx.prepared(
+            ("take_slot",),
+            lambda: (
+                update(agents)
+                .where(*_THIS_AGENT, agents.c.running < agents.c.replicas)
+                .values(running=agents.c.running + 1)
+            ),
         )
-        if (await self._tx.execute(statement)).rowcount:
+        if (await self._tx.execute(statement, [self._this(agent_id)])).rowcount:
             return True
         # Only the refusal pays for telling "full" from "no such agent".
         if not await self._tx.exists(agents, "id", agent_id):
@@ -134,7 +141,8 @@ class SqlAgentRepo:
 
     async def release_slot(self, agent_id: str) -> None:
         running = agents.c.running
-        await self._update(agent_id, {"running": case((running > 0, running - 1), else_=0)})
+        values = {"running": case((running > 0, running - 1), else_=0)}
+        await self._update(agent_id, ("release_slot",), lambda: values)
 
     async def add_usage(
         self,
@@ -148,25 +156,44 @@ class SqlAgentRepo:
         errors: int = 0,
     ) -> None:
         c = agents.c
-        await self._update(
-            agent_id,
-            {
-                "tasks_succeeded": c.tasks_succeeded + succeeded,
-                "tasks_failed": c.tasks_failed + failed,
-                "tokens_in": c.tokens_in + tokens_in,
-                "tokens_out": c.tokens_out + tokens_out,
-                "cost_microusd": c.cost_microusd + cost_microusd,
-                "errors": c.errors + errors,
-                # A success ends the failure streak the health monitor watches.
-                "consecutive_failures": 0 if succeeded else c.consecutive_failures + failed,
-            },
-        )
+        added = {
+            "tasks_succeeded": succeeded,
+            "tasks_failed": failed,
+            "tokens_in": tokens_in,
+            "tokens_out": tokens_out,
+            "cost_microusd": cost_microusd,
+            "errors": errors,
+        }
 
-    async def _update(self, agent_id: str, values: dict[str, object]) -> None:
-        statement = (
-            update(agents).where(self._tx.scoped(agents), agents.c.id == agent_id).values(values)
+        def values() -> dict[str, object]:
+            sums: dict[str, object] = {k: c[k] + bindparam(f"d_{k}") for k in added}
+            # A success ends the failure streak the health monitor watches.
+            sums["consecutive_failures"] = (
+                0 if succeeded else c.consecutive_failures + bindparam("d_tasks_failed")
+            )
+            return sums
+
+        params = {f"d_{k}": v for k, v in added.items()}
+        await self._update(agent_id, ("add_usage", bool(succeeded)), values, params)
+
+    def _this(self, agent_id: str) -> dict[str, object]:
+        return {"b_workspace": self._tx.workspace_id, "b_id": agent_id}
+
+    async def _update(
+        self,
+        agent_id: str,
+        shape: tuple[object, ...],
+        values: Callable[[], Mapping[str, object]],
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        """A prepared UPDATE of one agent: its `shape` names the SET clause,
+        which is what `values` builds plus the columns `params` name."""
+        statement = self._tx.prepared(
+            ("update_agent", *shape),
+            lambda: update(agents).where(*_THIS_AGENT).values(values()),
         )
-        if not (await self._tx.execute(statement)).rowcount:
+        bound = {**self._this(agent_id), **(params or {})}
+        if not (await self._tx.execute(statement, [bound])).rowcount:
             raise NotFound("agent", agent_id)
 
     async def list(self, *, role: str | None = None) -> list[Agent]:

@@ -53,8 +53,7 @@ class SqlRunRepo:
             raise Conflict(f"run {run.id!r} already exists")
 
     async def get(self, run_id: str) -> Run:
-        query = select(*_RUN).where(self._tx.scoped(runs), runs.c.id == run_id)
-        row = (await self._tx.execute(query)).mappings().first()
+        row = (await self._tx.by_key(runs, _RUN, "id", run_id)).mappings().first()
         if row is None:
             raise NotFound("run", run_id)
         return rows.RUNS.decode(row)
@@ -134,8 +133,8 @@ class SqlRunRepo:
         )
 
     async def checkpoint(self, run_id: str) -> bytes | None:
-        query = select(runs.c.checkpoint).where(self._tx.scoped(runs), runs.c.id == run_id)
-        value = (await self._tx.execute(query)).scalar_one_or_none()
+        found = await self._tx.by_key(runs, [runs.c.checkpoint], "id", run_id)
+        value = found.scalar_one_or_none()
         return None if value is None else bytes(value)
 
     async def expired(self, now: datetime, limit: int = 100) -> list[Run]:
@@ -197,8 +196,11 @@ class SqlEventRepo:
         # One batch on the hot path, with a cached plan (the rows are
         # parameters); rows that collide are skipped, then the rest is taken
         # back so that a rejected append writes nothing.
-        statement = self._tx.insert_ignoring(run_events).returning(
-            run_events.c.run_id, run_events.c.seq
+        statement = self._tx.prepared(
+            ("append_events",),
+            lambda: self._tx.insert_ignoring(run_events).returning(
+                run_events.c.run_id, run_events.c.seq
+            ),
         )
         inserted = [tuple(r) for r in await self._tx.execute(statement, batch)]
         if len(inserted) == len(batch):

@@ -58,10 +58,10 @@ class SqlTaskRepo:
         raise Conflict(f"task {task.id!r} already exists")
 
     async def get(self, task_id: str) -> Task:
-        found = await self._fetch(self._select().where(tasks.c.id == task_id))
-        if not found:
+        row = (await self._tx.by_key(tasks, list(tasks.c), "id", task_id)).mappings().first()
+        if row is None:
             raise NotFound("task", task_id)
-        return found[0]
+        return rows.TASKS.decode(row)
 
     async def get_many(self, task_ids: Sequence[str]) -> list[Task]:
         if not task_ids:
