@@ -12,7 +12,7 @@ from swarmyard.domain import DEFAULT_WORKSPACE as WS
 from swarmyard.domain import FakeClock, SequentialIds, TaskStatus, Workspace
 from swarmyard.services.catalog import CatalogService
 from swarmyard.services.deps import Deps
-from swarmyard.services.orchestrator import WINDOW_MARGIN, Orchestrator
+from swarmyard.services.orchestrator import KEPT_SCORES, WINDOW_MARGIN, Orchestrator
 from swarmyard.services.registry import Registry
 from swarmyard.services.tasks import NewTask, TaskService
 
@@ -23,6 +23,7 @@ class Env:
         self.tasks = TaskService(deps, catalog.known_roles)
         self.registry = Registry(deps, catalog)
         self.orchestrator = Orchestrator(deps, catalog)
+        self.store = deps.store
 
 
 @pytest.fixture
@@ -82,3 +83,16 @@ async def test_tasks_waiting_for_dependencies_do_not_hide_one_that_can_start(env
     part = await env.tasks.get(WS, waiting[-1].id)
     assert part.status is TaskStatus.TODO
     assert part.waiting_reason == f"waiting for dependencies: {blocker.id}"
+
+
+async def test_a_run_keeps_the_best_scores_of_a_large_team(env: Env) -> None:
+    for i in range(KEPT_SCORES + 5):
+        await env.registry.install(WS, "developer", name=f"dev-{i}")
+    task = await env.tasks.create(WS, NewTask(title="Fix", type="bugfix"))
+    [made] = await env.orchestrator.assign_ready(WS)
+    assert len(made.scores) == KEPT_SCORES + 5  # every candidate was scored
+    async with env.store.unit_of_work(WS) as uow:
+        [run] = await uow.runs.list(task_id=task.id)
+    kept = run.assignment["scores"]
+    assert [s["agent_id"] for s in kept] == [s.agent_id for s in made.scores[:KEPT_SCORES]]
+    assert kept[0]["agent_id"] == run.assignment["chosen"] == made.agent_id

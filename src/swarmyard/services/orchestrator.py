@@ -17,6 +17,7 @@ from ..domain import (
     Agent,
     AgentManifest,
     Candidate,
+    LearningProfile,
     Run,
     RunStatus,
     Score,
@@ -30,11 +31,20 @@ from .announce import Announcer
 from .catalog import CatalogService
 from .deps import Deps
 
-__all__ = ["WINDOW_MARGIN", "Assignment", "Orchestrator"]
+__all__ = ["KEPT_SCORES", "WINDOW_MARGIN", "Assignment", "Orchestrator"]
 
 # Ready tasks read per pass beyond the free slots, for those that turn out
 # not to be startable (dependencies pending, no eligible agent).
 WINDOW_MARGIN = 8
+# Scores a run keeps of its assignment: the best few explain the choice;
+# all of them (one per eligible agent, a hundred in a large team) made
+# every run row carry kilobytes nobody reads.
+KEPT_SCORES = 10
+
+# Learning profiles read in one pass, by task type: (agent id, task type) →
+# profile. They do not change while the pass runs, so each task type is
+# read once per pass rather than once per task.
+Profiles = dict[str, dict[tuple[str, str], LearningProfile]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +110,11 @@ class Orchestrator:
         manifests: dict[str, AgentManifest],
     ) -> list[Assignment]:
         made: list[Assignment] = []
+        profiles: Profiles = {}
         for task in tasks:
             if not await self._dependencies_done(uow, ann, task):
                 continue
-            assignment = await self._assign(uow, ann, task, agents, manifests)
+            assignment = await self._assign(uow, ann, task, agents, manifests, profiles=profiles)
             if assignment:
                 made.append(assignment)
         return made
@@ -139,6 +150,8 @@ class Orchestrator:
         task: Task,
         agents: list[Agent],
         manifests: dict[str, AgentManifest],
+        *,
+        profiles: Profiles,
     ) -> Assignment | None:
         eligible = [a for a in agents if ineligibility(a, manifests[a.id], task) is None]
         if not eligible:
@@ -161,8 +174,10 @@ class Orchestrator:
         )
         fresh = [a for a in eligible if a.id not in failed_before and a.free_slots]
         pool = fresh or eligible
-        profiles = await uow.learning.profiles([a.id for a in pool], [task.type, ALL_TYPES])
-        by_key = {(p.agent_id, p.task_type): p for p in profiles}
+        by_key = profiles.get(task.type)
+        if by_key is None:
+            found = await uow.learning.profiles([a.id for a in agents], [task.type, ALL_TYPES])
+            by_key = profiles[task.type] = {(p.agent_id, p.task_type): p for p in found}
         _, scores = choose(
             [
                 Candidate(a, by_key.get((a.id, ALL_TYPES)), by_key.get((a.id, task.type)))
@@ -201,7 +216,7 @@ class Orchestrator:
                 "chosen": chosen.agent_id,
                 "reason": f"highest score {chosen.final:.4f} among {len(scores)} "
                 f"candidate(s) with a free slot",
-                "scores": [s.as_dict() for s in scores],
+                "scores": [s.as_dict() for s in scores[:KEPT_SCORES]],
             },
         )
         await uow.runs.add(run)
