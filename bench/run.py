@@ -147,14 +147,15 @@ def main() -> None:
         "machine": describe_machine(),
         "scenarios": {},
     }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{started.replace(':', '')}.json"
     for scenario in SCENARIOS:
         if scenario.key not in wanted:
             continue
         chosen = _runnable(scenario, envs)
         suite["scenarios"][scenario.key] = run_scenario(chosen, args.repeats, args.size, args.only)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{started.replace(':', '')}.json"
-    path.write_text(json.dumps(suite, indent=1))
+        # After each scenario: a run stopped later keeps what it measured.
+        path.write_text(json.dumps(suite, indent=1))
     print(f"results: {path}")
     if not args.no_report:
         from report import write_report  # only when reporting: it needs more
