@@ -73,9 +73,10 @@ class Orchestrator:
 
     async def _pass(self, uow: UnitOfWork, ann: Announcer, limit: int) -> list[Assignment]:
         agents = [a for a in await uow.agents.list() if a.takes_work]
-        manifests = {
-            a.id: await self._catalog.get(uow, a.manifest_id, a.manifest_version) for a in agents
-        }
+        # Read each manifest once: a team is mostly replicas of a few.
+        versions = {(a.manifest_id, a.manifest_version) for a in agents}
+        by_version = {v: await self._catalog.get(uow, *v) for v in versions}
+        manifests = {a.id: by_version[a.manifest_id, a.manifest_version] for a in agents}
         free = [a for a in agents if a.free_slots]
         if not free:
             # Everybody is busy: only new cards need a word on why they wait.
