@@ -18,6 +18,7 @@ import run  # noqa: E402
 from scenarios import SCENARIOS, Contestant, Figure, Scenario  # noqa: E402
 
 S4 = next(s for s in SCENARIOS if s.key == "S4")
+S5 = next(s for s in SCENARIOS if s.key == "S5")
 
 
 def test_a_contestant_reports_from_a_fresh_process() -> None:
@@ -29,6 +30,17 @@ def test_a_contestant_reports_from_a_fresh_process() -> None:
         assert metrics[fig.metric] > 0
     assert result["versions"]["swarmyard"]
     assert result["process_s"] > 0
+
+
+@pytest.mark.parametrize("contestant", S5.contestants, ids=lambda c: c.script)
+def test_every_fan_out_subscriber_gets_every_event(contestant: Contestant) -> None:
+    params = {"subscribers": [5], "events": 5, "interval_s": 0.005, "transports": ["ws", "sse"]}
+    result = run.run_one(S5, contestant, params)
+    metrics = result.get("metrics")
+    assert metrics is not None, result
+    for transport in ("ws", "sse"):
+        assert metrics[f"{transport}_5_lost"] == 0
+        assert metrics[f"{transport}_5_p99_ms"] > 0
 
 
 def test_a_scenario_a_contestant_does_not_take_is_skipped_not_failed() -> None:
