@@ -188,3 +188,22 @@ async def test_stopping_a_run_is_audited(api: httpx.AsyncClient) -> None:
     entries = (await api.get("/audit", params={"action": "run.stop"})).json()["items"]
     assert [(e["resource"], e["result"]) for e in entries] == [(f"run:{run_id}", "ok")]
     assert entries[0]["actor"].startswith("api_key:")
+
+
+async def test_me_lists_the_actions_the_ui_may_offer(
+    api: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    owner = (await api.get("/auth/me")).json()
+    assert {"task.create", "run.stop", "member.manage"} <= set(owner["actions"])
+    await add_member(api, "viewer@example.com", "viewer")
+    viewer = await sign_in(anonymous, "viewer@example.com")
+    seen = (await anonymous.get("/auth/me", headers=bearer(viewer["access_token"]))).json()
+    assert seen["principal"]["role"] == "viewer"
+    assert "task.read" in seen["actions"]
+    assert not {"task.create", "task.move", "task.cancel", "run.stop"} & set(seen["actions"])
+    # A workspace's own forbid rules narrow what is offered, as they narrow what is allowed.
+    rule = 'forbid (principal, action == Swarmyard::Action::"run.stop", resource);'
+    assert (await api.put("/authz/rules", json={"rules": rule})).status_code == 200
+    narrowed = (await api.get("/auth/me")).json()["actions"]
+    assert "run.stop" not in narrowed
+    assert "task.create" in narrowed

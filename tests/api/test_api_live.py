@@ -119,3 +119,38 @@ async def test_revoking_a_key_closes_its_ws_and_sse(server: str, owner_key: str)
         assert (await api.get("/tasks", headers=temp)).status_code == 401
         r = await api.get(f"/tasks/{task['id']}/stream", headers=temp)
         assert r.status_code == 401
+
+
+async def test_ws_takes_the_workspace_from_the_query_where_browsers_cannot_send_headers(
+    server: str, owner_key: str
+) -> None:
+    owner = {"Authorization": f"Bearer {owner_key}"}
+    async with httpx.AsyncClient(base_url=f"http://{server}/api/v1", headers=owner) as api:
+        member = {"email": "two@example.com", "role": "member", "password": "correct horse battery"}
+        assert (await api.post("/workspaces/default/members", json=member)).status_code == 201
+        pair = (
+            await api.post(
+                "/auth/token", json={"email": member["email"], "password": member["password"]}
+            )
+        ).json()
+        person = {"Authorization": f"Bearer {pair['access_token']}"}
+        created = await api.post("/workspaces", json={"id": "second"}, headers=person)
+        assert created.status_code == 201, created.text
+        url = f"ws://{server}/ws?access_token={pair['access_token']}&workspace=second"
+        async with websockets.connect(url) as ws:
+            await ws.send(json.dumps({"subscribe": "board"}))
+            assert json.loads(await ws.recv())["ok"] == {"subscribe": "board"}
+            task = (
+                await api.post(
+                    "/tasks",
+                    json={"title": "elsewhere", "type": "docs", "status": "backlog"},
+                    headers={**person, "X-Swarmyard-Workspace": "second"},
+                )
+            ).json()
+            while True:
+                msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if msg.get("topic") == "board":
+                    break
+            assert msg["data"]["task"]["id"] == task["id"]
+        # Not a member: refused like a bad credential.
+        assert await refused(f"ws://{server}/ws?access_token={pair['access_token']}&workspace=nope")

@@ -1,4 +1,4 @@
-"""The FastAPI application: routers under /api/v1, health outside it."""
+"""The FastAPI application: routers under /api/v1, health and the web UI outside it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ..config import Settings
 from ..runtime.wiring import Container
+from ..web import install_web
 from .errors import install_error_handlers
 from .hardening import HardeningConfig, RateLimitConfig, install_hardening
 from .limits import BodySizeLimit
@@ -50,6 +51,9 @@ def hardening_config(settings: Settings) -> HardeningConfig:
             auth_per_ip=settings.rate_limit_auth_per_ip,
             # /auth/me is read often by the UI; only sign-in and refresh get the strict bucket.
             auth_prefixes=("/api/v1/auth/token", "/api/v1/auth/refresh"),
+            # Static files are read from disk and cached by browsers for good
+            # (see web/_assets.py); counting them would spend a page's budget on its icons.
+            exempt_prefixes=("/static/",),
             trust_forwarded=settings.trust_forwarded,
         ),
         cors_origins=list(settings.cors_origins),
@@ -105,4 +109,5 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(live.router)
+    install_web(app)
     return app

@@ -192,3 +192,12 @@ def test_bad_configuration_fails_at_startup() -> None:
         RateLimits(RateLimitConfig(per_ip="lots"))
     with pytest.raises(ValueError, match="asynchronous"):
         RateLimits(RateLimitConfig(storage_uri="async+memory://"))
+
+
+def test_exempt_prefixes_are_never_counted() -> None:
+    limits = RateLimits(RateLimitConfig(per_ip="1/minute", exempt_prefixes=("/static/",)))
+    assert limits.is_exempt("/static/v-1/js/app.js")
+    assert limits.is_exempt("/healthz")
+    assert not limits.is_exempt("/staticky")
+    assert not limits.is_exempt("/api/v1/static/x")
+    assert not RateLimits(RateLimitConfig()).is_exempt("/static/app.js")

@@ -38,6 +38,7 @@ class RateLimitConfig:
     exempt_paths: frozenset[str] = field(
         default_factory=lambda: frozenset({"/healthz", "/readyz", "/metrics"})
     )
+    exempt_prefixes: tuple[str, ...] = ()
     trust_forwarded: bool = False
     storage_uri: str = "memory://"
 
@@ -103,7 +104,7 @@ class RateLimits:
         return self.config.enabled
 
     def is_exempt(self, path: str) -> bool:
-        return path in self.config.exempt_paths
+        return path in self.config.exempt_paths or path.startswith(self.config.exempt_prefixes)
 
     def check_address(self, key: str, path: str) -> Quota:
         """Count one request from `key` to `path`; raise `RateLimited` when over budget."""

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from ...authz import ACTIONS, authorize
 from ...domain import Principal
 from ..context import ContainerDep, authenticated, caller_ip
 from ..responses import json_response
@@ -35,6 +36,9 @@ async def logout(body: RefreshRequest, c: ContainerDep) -> Response:
 @router.get("/auth/me")
 async def me(c: ContainerDep, p: Annotated[Principal, Depends(authenticated)]) -> Response:
     workspaces = await c.identity.workspaces_of(p)
+    rules = await c.rules.get(p.workspace_id)
+    # The UI offers only what the API would allow (workspace rules included).
+    allowed = [a for a in ACTIONS if authorize(p, a, workspace_rules=rules).allowed]
     return json_response(
         {
             "principal": {
@@ -47,5 +51,6 @@ async def me(c: ContainerDep, p: Annotated[Principal, Depends(authenticated)]) -
             "workspaces": [
                 {"id": ws.id, "name": ws.name, "role": role.value} for ws, role in workspaces
             ],
+            "actions": allowed,
         }
     )

@@ -1,7 +1,8 @@
 """WS /ws: the workspace's live events over one WebSocket.
 
 The caller authenticates on the upgrade (``Authorization: Bearer`` header,
-or ``?access_token=`` where a browser cannot set headers) and then
+or ``?access_token=`` where a browser cannot set headers; likewise the
+workspace, ``X-Swarmyard-Workspace`` or ``?workspace=``) and then
 subscribes to topics: ``{"subscribe": "board"}`` for card and agent changes,
 ``{"subscribe": "run", "run_id": "…"}`` for one run's events (stored ones
 first when ``"after"`` is given). Only the caller's workspace is reachable.
@@ -38,7 +39,8 @@ async def _principal(ws: WebSocket, c: Container) -> Principal | None:
     if not token:
         return None
     try:
-        principal = await c.auth.authenticate(token, ws.headers.get("x-swarmyard-workspace"))
+        workspace = ws.headers.get("x-swarmyard-workspace") or ws.query_params.get("workspace")
+        principal = await c.auth.authenticate(token, workspace)
     except DomainError:
         return None
     rules = await c.rules.get(principal.workspace_id)
