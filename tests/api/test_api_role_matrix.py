@@ -31,6 +31,7 @@ ROUTE_ACTIONS: dict[str, str | None] = {
     "get /agents": "agent.read",
     "post /agents": "agent.install",
     "get /agents/{agent_id}": "agent.read",
+    "get /agents/{agent_id}/learning": "agent.read",
     "patch /agents/{agent_id}": "agent.scale",  # with {"replicas"}
     "delete /agents/{agent_id}": "agent.uninstall",
     "get /projects": "project.read",

@@ -47,7 +47,9 @@ def test_modules_use_nothing_the_policy_forbids(module: Path) -> None:
 def test_no_third_party_or_remote_code() -> None:
     for path in STATIC_DIR.rglob("*"):
         if path.suffix in (".js", ".css"):
-            assert not re.search(r"https?://", path.read_text()), path
+            # A namespace name (SVG's) is an identifier, not an address anything loads.
+            text = path.read_text().replace('"http://www.w3.org/2000/svg"', "")
+            assert not re.search(r"https?://", text), path
             assert ".min." not in path.name, path
 
 

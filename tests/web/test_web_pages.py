@@ -12,7 +12,7 @@ import pytest
 from swarmyard.api.app import create_app
 from swarmyard.api.hardening import DEFAULT_CSP
 
-PAGES = ["/login", "/board", "/tasks/task_01abc", "/runs/run_01abc"]
+PAGES = ["/login", "/board", "/agents", "/costs", "/tasks/task_01abc", "/runs/run_01abc"]
 
 
 class Shell(HTMLParser):
@@ -138,7 +138,15 @@ async def test_ids_from_the_address_are_escaped(site: httpx.AsyncClient) -> None
 async def test_pages_stay_out_of_the_api_schema(site: httpx.AsyncClient) -> None:
     paths = set((await site.get("/api/v1/openapi.json")).json()["paths"])
     assert "/api/v1/board" in paths
-    assert not paths & {"/", "/login", "/board", "/tasks/{task_id}", "/runs/{run_id}"}
+    assert not paths & {
+        "/",
+        "/login",
+        "/board",
+        "/agents",
+        "/costs",
+        "/tasks/{task_id}",
+        "/runs/{run_id}",
+    }
 
 
 async def test_static_files_spend_no_rate_limit(tmp_path: Path) -> None:

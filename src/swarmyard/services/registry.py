@@ -12,6 +12,7 @@ from ..domain import (
     AgentStatus,
     Conflict,
     Dependency,
+    LearningProfile,
     Problem,
     RunStatus,
     ValidationFailed,
@@ -64,6 +65,14 @@ class Registry:
     async def get(self, workspace_id: str, agent_id: str) -> Agent:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             return await uow.agents.get(agent_id)
+
+    async def learning(self, workspace_id: str, agent_id: str) -> builtins.list[LearningProfile]:
+        """The agent's learning profiles: one per task type it has run, and the
+        all-types one (ALL_TYPES); most executions first."""
+        async with self._d.store.unit_of_work(workspace_id) as uow:
+            await uow.agents.get(agent_id)  # NotFound names an unknown agent
+            profiles = await uow.learning.profiles([agent_id])
+        return sorted(profiles, key=lambda p: (-p.executions, p.task_type))
 
     async def install(
         self,

@@ -13,6 +13,7 @@ from ..domain import (
     MICROUSD_PER_CENT,
     Agent,
     AgentManifest,
+    LearningProfile,
     ModelPrice,
     Project,
     Run,
@@ -25,6 +26,7 @@ from .budgets import BudgetStatus
 __all__ = [
     "agent_view",
     "budget_view",
+    "learning_view",
     "manifest_view",
     "microusd_to_usd",
     "price_view",
@@ -129,6 +131,19 @@ def agent_view(a: Agent, now: datetime) -> dict[str, Any]:
         "cost_usd": microusd_to_usd(a.cost_microusd),
         "errors": a.errors,
         "created_at": _iso(a.created_at),
+    }
+
+
+def learning_view(p: LearningProfile) -> dict[str, Any]:
+    return {
+        "task_type": p.task_type,
+        "executions": p.executions,
+        "success_rate": round(p.success_rate, 4),
+        "expertise": round(p.expertise, 4),
+        "confidence": round(p.confidence, 4),
+        "avg_duration_s": round(p.avg_duration_s, 3),
+        "avg_cost_usd": microusd_to_usd(p.avg_cost_microusd),
+        "updated_at": _iso(p.updated_at),
     }
 
 

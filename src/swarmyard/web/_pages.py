@@ -32,7 +32,11 @@ class NavItem:
     href: str
 
 
-NAV: tuple[NavItem, ...] = (NavItem("board", "Board", "/board"),)
+NAV: tuple[NavItem, ...] = (
+    NavItem("board", "Board", "/board"),
+    NavItem("agents", "Agents", "/agents"),
+    NavItem("costs", "Costs", "/costs"),
+)
 
 # The flow of work, left to right; the others are where work stops, shown apart.
 LANES = (
@@ -104,6 +108,14 @@ class Pages:
         @router.get("/board")
         async def board(request: Request) -> Response:
             return render(request, "board.html", page="board", title="Board")
+
+        @router.get("/agents")
+        async def agents(request: Request) -> Response:
+            return render(request, "agents.html", page="agents", title="Agents")
+
+        @router.get("/costs")
+        async def costs(request: Request) -> Response:
+            return render(request, "costs.html", page="costs", title="Costs")
 
         # Any id is rendered (escaped) into the shell: the API answers for
         # ids that name nothing, and the page shows its answer.

@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,11 +104,46 @@ class UiServer:
         if manifest not in installed:
             self.api("POST", "/agents", json={"manifest": manifest})
 
+    def settle(self, task_id: str) -> dict[str, Any]:
+        """Wait for the task to settle: its SSE stream ends when it does."""
+        headers = {"Authorization": f"Bearer {self.owner_key}"}
+        url = f"{self.url}/api/v1/tasks/{task_id}/stream"
+        with httpx.stream("GET", url, headers=headers, timeout=60) as r:
+            assert r.is_success, r.read()
+            for _ in r.iter_lines():
+                pass
+        settled: dict[str, Any] = self.api("GET", f"/tasks/{task_id}")
+        return settled
+
     def task(self, title: str, type_: str = "docs", **fields: Any) -> dict[str, Any]:
         task: dict[str, Any] = self.api(
             "POST", "/tasks", json={"title": title, "type": type_, **fields}
         )
         return task
+
+
+@contextmanager
+def serving(data_dir: Path, *, delay_ms: int, install: Iterable[str] = ()) -> Iterator[UiServer]:
+    """A started server whose offline model thinks `delay_ms` per call, with
+    agents of the `install` manifests; stopped afterwards."""
+    env = {
+        "SWARMYARD_OFFLINE_DELAY_MS": str(delay_ms),
+        # The pages are under test, not the models: the scripted model only,
+        # even where the local model is installed.
+        "SWARMYARD_LOCAL_MODEL": "off",
+        # One address signs in many times across the session; the limits
+        # themselves are tested elsewhere.
+        "SWARMYARD_RATE_LIMIT_AUTH_PER_IP": "1000/minute",
+        "SWARMYARD_RATE_LIMIT_PER_IP": "100000/minute",
+        "SWARMYARD_RATE_LIMIT_PER_PRINCIPAL": "100000/minute",
+    }
+    server = UiServer(data_dir, env).start()
+    try:
+        for manifest in install:
+            server.install(manifest)
+        yield server
+    finally:
+        server.stop()
 
 
 class PageProblems:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browsing import PageProblems, UiServer
+from browsing import PageProblems, UiServer, serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -74,35 +74,17 @@ def browser(chromium: str) -> Iterator[Browser]:
     playwright.stop()
 
 
-def _server(tmp_path_factory: pytest.TempPathFactory, name: str, delay_ms: int) -> UiServer:
-    env = {
-        "SWARMYARD_OFFLINE_DELAY_MS": str(delay_ms),
-        # One address signs in many times across the session; the limits
-        # themselves are tested elsewhere.
-        "SWARMYARD_RATE_LIMIT_AUTH_PER_IP": "1000/minute",
-        "SWARMYARD_RATE_LIMIT_PER_IP": "100000/minute",
-        "SWARMYARD_RATE_LIMIT_PER_PRINCIPAL": "100000/minute",
-    }
-    return UiServer(tmp_path_factory.mktemp(name), env).start()
-
-
-def _developer_server(
-    tmp_path_factory: pytest.TempPathFactory, name: str, delay_ms: int
-) -> Iterator[UiServer]:
-    server = _server(tmp_path_factory, name, delay_ms=delay_ms)
-    server.install("developer")
-    yield server
-    server.stop()
-
-
 @pytest.fixture(scope="session")
 def ui_server(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[UiServer]:
-    yield from _developer_server(tmp_path_factory, "ui", delay_ms=1500)
+    with serving(tmp_path_factory.mktemp("ui"), delay_ms=1500, install=["developer"]) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def slow_server(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[UiServer]:
-    yield from _developer_server(tmp_path_factory, "ui-slow", delay_ms=600_000)
+    data_dir = tmp_path_factory.mktemp("ui-slow")
+    with serving(data_dir, delay_ms=600_000, install=["developer"]) as server:
+        yield server
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 
-from ...domain import Principal, Problem, ValidationFailed
-from ...services.views import agent_view
+from ...domain import ALL_TYPES, Principal, Problem, ValidationFailed
+from ...services.views import agent_view, learning_view
 from ..context import ContainerDep, acting, ensure
 from ..responses import idempotent, json_response
 from ..schemas import AgentCreate, AgentPatch
@@ -49,6 +49,14 @@ async def show_agent(
 ) -> Response:
     ws = p.workspace_id
     return json_response(agent_view(await c.registry.get(ws, agent_id), c.deps.clock.now()))
+
+
+@router.get("/agents/{agent_id}/learning")
+async def agent_learning(
+    agent_id: str, c: ContainerDep, p: Annotated[Principal, acting("agent.read")]
+) -> Response:
+    profiles = await c.registry.learning(p.workspace_id, agent_id)
+    return json_response({"items": [learning_view(x) for x in profiles], "all_types": ALL_TYPES})
 
 
 @router.patch("/agents/{agent_id}")

@@ -20,6 +20,19 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** svg("rect", {x, y, width, height, class}): an SVG element; attributes only, no style. */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    el.setAttribute(key === "className" ? "class" : key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
 export function append(parent, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;

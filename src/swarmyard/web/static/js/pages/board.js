@@ -31,7 +31,6 @@ async function loadBoard() {
   const query = filters.project ? `?project=${encodeURIComponent(filters.project)}` : "";
   const board = await api.get(`/board${query}`);
   for (const tasks of Object.values(board.columns)) for (const task of tasks) show(task);
-  root.removeAttribute("aria-busy");
 }
 
 async function loadAgents() {
@@ -99,6 +98,8 @@ try {
   });
   installMoves(view, move, { canMove });
   installNewTask({ me, state, roles, projects, onCreated: show });
+  // Only now does the board answer every control: typing a filter earlier would be lost.
+  root.removeAttribute("aria-busy");
 } catch (err) {
   renderFatal(root, err, "The board could not be loaded");
 }
