@@ -45,6 +45,7 @@ from ..services.identity import IdentityService
 from ..services.lifecycle import Lifecycle
 from ..services.model_admin import ModelAdmin
 from ..services.orchestrator import Orchestrator
+from ..services.policies import PolicyService
 from ..services.projects import ProjectService
 from ..services.registry import Registry
 from ..services.router import ModelRouter
@@ -109,6 +110,7 @@ class Container:
     auth: AuthService
     identity: IdentityService
     rules: WorkspaceRules
+    policies: PolicyService
     plan: Plan = ALL_IN_ONE
     # Set in a cluster: the control-plane jobs run only while it leads.
     leader: Leadership | None = None
@@ -277,6 +279,7 @@ def build(
         auth=AuthService(deps, hasher, signer),
         identity=IdentityService(deps, hasher),
         rules=WorkspaceRules(deps),
+        policies=PolicyService(deps),
         plan=plan,
     )
     if lease is not None:
