@@ -43,7 +43,8 @@ def run_one(scenario: Scenario, c: Contestant, params: dict[str, Any]) -> dict[s
     python = python_of(c.env)
     argv = [python, str(BENCH / "contestants" / f"{c.script}.py"), scenario.key]
     argv += ["--params", json.dumps({**params, **c.params})]
-    env = {**os.environ, **TELEMETRY_OFF}
+    # The scenarios measure the platform on the offline model, extra installed or not.
+    env = {**os.environ, **TELEMETRY_OFF, "SWARMYARD_LOCAL_MODEL": "off"}
     started = time.perf_counter()
     try:
         proc = subprocess.run(

@@ -22,6 +22,11 @@ from swarmyard.testing.providers import FakeProviderServer, RawResponse
 
 T = TypeVar("T")
 
+# With the `local` extra installed, every platform a test starts (and every
+# `swarmyard` process it spawns) would run the local model as the last step
+# of its chains; tests of the local tier ask for it by name.
+os.environ.setdefault("SWARMYARD_LOCAL_MODEL", "off")
+
 
 def run_in_thread(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion away from the tests' event loops."""
@@ -54,6 +59,26 @@ def nats_server() -> str:
             pytest.fail(f"{exc}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
         pytest.skip(str(exc))
     return url
+
+
+@pytest.fixture(scope="session")
+def local_model_file() -> Path:
+    """The packaged small model, with llama.cpp's server to run it (the
+    `local` extra); skips without them, unless SWARMYARD_REQUIRE_SERVICES=1
+    makes their absence a failure."""
+    from swarmyard.adapters.llm.local import default_model, missing_server_modules
+
+    missing = missing_server_modules()
+    model = default_model()
+    if missing or model is None:
+        what = (
+            f"llama.cpp's server (missing {', '.join(missing)})" if missing else "no packaged model"
+        )
+        reason = f"{what}: pip install -e '.[local]' to run the local model's tests"
+        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{reason}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
+        pytest.skip(reason)
+    return model.path
 
 
 @pytest.fixture(name="run_in_thread", scope="session")

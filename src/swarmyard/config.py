@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # Artificial thinking time of the offline model per call, in milliseconds
     # (demos and crash-recovery tests want runs that take a while).
     offline_delay_ms: int = Field(default=0, ge=0, le=600_000)
+    # The free local tier (the `local` extra: llama.cpp and a packaged model):
+    # "auto" runs the packaged model when both are installed, "off" never
+    # does, and a path runs that GGUF file. A `local` provider in
+    # swarmyard.toml takes its place.
+    local_model: str = "auto"
 
     # Signs access tokens; every process of a cluster needs the same value.
     # Empty: a key generated once into <data_dir>/secret.key (mode 0600).
@@ -76,6 +81,18 @@ class Settings(BaseSettings):
     health_port: int = Field(default=0, ge=0, le=65535)
     # "json": one JSON object per log line (log collectors); "console": for people.
     log_format: Literal["console", "json"] = "console"
+
+    # Where agents' commands run (docs/tools.md): "auto" uses bubblewrap when
+    # it works on this host, else none (commands refused unless a policy
+    # allows them unsandboxed); "bubblewrap", "unsandboxed" or "none" force one.
+    sandbox: Literal["auto", "bubblewrap", "unsandboxed", "none"] = "auto"
+    # Private networks and hosts tools may fetch from (intranet use), e.g.
+    # ["10.0.0.0/8", "wiki.corp.example"]; empty: public addresses only.
+    egress_allow: list[str] = Field(default_factory=list)
+    # Whether workspaces may register stdio MCP servers: commands this host
+    # runs as the platform's own user. Off, only streamable HTTP servers
+    # (a URL) can be registered; any workspace's admin could run programs here otherwise.
+    mcp_stdio: bool = False
 
     @field_validator("worker_roles")
     @classmethod

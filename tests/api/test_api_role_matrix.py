@@ -3,10 +3,17 @@ table (authz.ACTIONS) says, on every route of the OpenAPI table."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import httpx
+import pytest
 
 from swarmyard.authz import ACTIONS
 from swarmyard.domain import Role
+from swarmyard.runtime.wiring import Container, build
+from swarmyard.testing import embedded_settings
 
 # The action each route performs. A route missing here fails the test, so a
 # new endpoint cannot ship without being placed in the matrix.
@@ -18,6 +25,12 @@ ROUTE_ACTIONS: dict[str, str | None] = {
     "get /authz/rules": "policy.read",
     "put /authz/rules": "policy.write",
     "get /policies": "policy.read",
+    "get /approvals": "run.read",
+    "get /approvals/{approval_id}": "run.read",
+    "post /approvals/{approval_id}/{verdict}": "approval.decide",
+    "get /memory": "memory.read",
+    "post /memory": "memory.write",
+    "delete /memory/{memory_id}": "memory.write",
     "post /policies": "policy.write",
     "get /policies/{name}": "policy.read",
     "put /policies/{name}": "policy.write",
@@ -50,6 +63,7 @@ ROUTE_ACTIONS: dict[str, str | None] = {
     "patch /tasks/{task_id}": "task.move",
     "delete /tasks/{task_id}": "task.cancel",
     "get /tasks/{task_id}/runs": "run.read",
+    "get /tasks/{task_id}/graph": "run.read",
     "get /tasks/{task_id}/stream": "task.read",
     "get /board": "task.read",
     "get /runs/{run_id}": "run.read",
@@ -58,7 +72,9 @@ ROUTE_ACTIONS: dict[str, str | None] = {
     "get /runs/{run_id}/stream": "run.read",
     "get /schedules": "schedule.read",
     "post /schedules": "schedule.create",
+    "get /schedules/preview": "schedule.read",
     "get /schedules/{schedule_id}": "schedule.read",
+    "patch /schedules/{schedule_id}": "schedule.pause",
     "delete /schedules/{schedule_id}": "schedule.delete",
     "post /tasks/estimate": "task.create",
     "get /budgets": "budget.read",
@@ -76,6 +92,12 @@ ROUTE_ACTIONS: dict[str, str | None] = {
     "get /routing": "routing.read",
     "put /routing": "routing.write",
     "delete /routing": "routing.write",
+    "get /mcp-servers": "mcp.read",
+    "post /mcp-servers": "mcp.write",
+    "get /mcp-servers/{name}": "mcp.read",
+    "get /mcp-servers/{name}/tools": "mcp.read",
+    "post /mcp-servers/{name}/probe": "mcp.read",
+    "delete /mcp-servers/{name}": "mcp.write",
 }
 PUBLIC = {
     "post /auth/token",
@@ -93,12 +115,27 @@ FILL = {
     "project_id": "proj_x",
     "task_id": "task_x",
     "run_id": "run_x",
+    "approval_id": "appr_x",
+    "memory_id": "mem_x",
+    "verdict": "approve",
     "schedule_id": "sched_x",
     "scope": "role",
     "scope_id": "nobody",
     "name": "no-such-provider",
     "model": "no-such-provider:model-x",
 }
+
+
+@pytest.fixture
+async def platform(tmp_path: Path) -> AsyncIterator[Container]:
+    """The shared platform, but with room for one request per route and role
+    from one address: the matrix outgrew the default per-address limit."""
+    container = build(embedded_settings(tmp_path, rate_limit_per_ip="5000/minute"))
+    await container.start()
+    try:
+        yield container
+    finally:
+        await asyncio.wait_for(container.stop(grace=5.0), 30)
 
 
 async def test_every_role_gets_exactly_its_rows(api: httpx.AsyncClient) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from swarmyard.domain import Principal, Role, Workspace
+from swarmyard.domain import Approval, Principal, Role, Workspace
 from swarmyard.runtime.wiring import Container
 
 CUSTOM = {
@@ -32,13 +33,23 @@ BODIES: dict[str, dict[str, Any]] = {
         "models": [{"name": "b-model"}],
     },
     "put /api/v1/prices/{model}": {"input_per_mtok": 99},
+    "patch /api/v1/schedules/{schedule_id}": {"enabled": False},
+    "put /api/v1/policies/{name}": {"denied_tools": ["fs.*"]},
 }
+# Lists that need a query to answer at all.
+QUERIES: dict[str, dict[str, str]] = {"/api/v1/schedules/preview": {"cron": "0 2 * * *"}}
 # Routes that set a value under a name in the caller's own workspace: B
 # writing there creates B's own, and must leave A's alone.
-UPSERTS = {"put /api/v1/prices/{model}"}
+# Each with the list that shows the value, and the field naming it.
+UPSERTS = {
+    "put /api/v1/prices/{model}": ("/prices", "model"),
+    "put /api/v1/policies/{name}": ("/policies", "name"),
+}
 # Path values every workspace has in common (a workspace id, a budget
 # scope): they identify nothing of A's, so other lists may show them.
-SHARED_WORDS = {"workspace_id", "scope"}
+SHARED_WORDS = {"workspace_id", "scope", "verdict"}
+# Path words naming no object (an action): the same for the object and the missing one.
+FIXED = {"verdict": "approve"}
 SKIP_PREFIX = ("/api/v1/auth/", "/healthz", "/readyz")
 
 
@@ -75,7 +86,31 @@ async def objects_of_a(api: httpx.AsyncClient, platform: Container) -> dict[str,
     box["models"] = [{"name": "a-model"}]  # type: ignore[assignment]
     assert (await api.post("/providers", json=box | {"api_key": "a-secret"})).status_code == 201
     assert (await api.put("/prices/a-box:a-model", json={"input_per_mtok": 1})).status_code == 200
+    policy = {"name": "a-box", "approval_tools": ["a-tool"]}
+    assert (await api.post("/policies", json=policy)).status_code == 201
+    now = platform.deps.clock.now()
+    approval = Approval(
+        id="appr_a",
+        workspace_id="default",
+        run_id=run_id,
+        task_id=task["id"],
+        call_id="c1",
+        tool="a-tool",
+        rule="policy 'a-box': approval_tools",
+        reason="A's secret reason",
+        requested_at=now,
+        deadline=now + timedelta(hours=1),
+        args={"a": "private"},
+    )
+    async with platform.store.unit_of_work("default") as uow:
+        await uow.approvals.add(approval)
+        await uow.commit()
+    memory = await api.post("/memory", json={"text": "A's private fact", "kind": "fact"})
+    assert memory.status_code == 201, memory.text
     return {
+        **FIXED,
+        "approval_id": approval.id,
+        "memory_id": memory.json()["id"],
         "agent_id": agent["id"],
         "project_id": project["id"],
         "task_id": task["id"],
@@ -112,7 +147,7 @@ async def test_workspace_b_reaches_nothing_of_workspace_a(
             url = path.removeprefix("/api/v1")
             if not params:
                 if method == "get":
-                    r = await api.get(url, headers=b)
+                    r = await api.get(url, headers=b, params=QUERIES.get(path))
                     assert r.status_code == 200, (path, r.text)
                     for name, value in ids.items():
                         if name not in SHARED_WORDS:
@@ -121,17 +156,17 @@ async def test_workspace_b_reaches_nothing_of_workspace_a(
                 continue
             target = url.format(**ids)
             missing = url.format(
-                **{k: f"{k}-nope" if k != "workspace_id" else "nope" for k in params}
+                **{k: FIXED.get(k, f"{k}-nope" if k != "workspace_id" else "nope") for k in params}
             )
-            if f"{method} {path}" in UPSERTS:
-                await _own_copy_only(api, method.upper(), target, body, b)
+            if (upsert := UPSERTS.get(f"{method} {path}")) is not None:
+                await _own_copy_only(api, method.upper(), target, body, b, *upsert)
                 checked += 1
                 continue
             got = await api.request(method.upper(), target, json=body, headers=b)
             absent = await api.request(method.upper(), missing, json=body, headers=b)
             assert got.status_code == absent.status_code == 404, (method, path, got.text)
             shown = got.text
-            for k in params:
+            for k in set(params) - set(FIXED):
                 shown = shown.replace(ids[k], f"{k}-nope" if k != "workspace_id" else "nope")
             assert json.loads(shown) == absent.json(), (method, path)
             checked += 1
@@ -146,16 +181,22 @@ async def test_workspace_b_reaches_nothing_of_workspace_a(
     assert (await api.get(f"/agents/{ids['agent_id']}")).json()["replicas"] == 1
 
 
-async def _own_copy_only(
-    api: httpx.AsyncClient, method: str, url: str, body: Any, b: dict[str, str]
+async def _own_copy_only(  # noqa: PLR0917 (the route, and where its value shows)
+    api: httpx.AsyncClient,
+    method: str,
+    url: str,
+    body: Any,
+    b: dict[str, str],
+    listed_at: str,
+    key: str,
 ) -> None:
     """B's write lands in B's workspace: A's value is unchanged, and B's own
     copy is removed again so the routes after this one find nothing of B's."""
-    before = (await api.get("/prices")).json()
+    before = (await api.get(listed_at)).json()
     r = await api.request(method, url, json=body, headers=b)
     assert r.status_code == 200, (url, r.text)
-    assert (await api.get("/prices")).json() == before
-    assert [p["model"] for p in (await api.get("/prices", headers=b)).json()["items"]] == [
-        r.json()["model"]
+    assert (await api.get(listed_at)).json() == before
+    assert [p[key] for p in (await api.get(listed_at, headers=b)).json()["items"]] == [
+        r.json()[key]
     ]
     assert (await api.delete(url, headers=b)).status_code == 204

@@ -24,6 +24,7 @@ HEAVY = (
     "pydantic_ai",
     "openai",
     "uvicorn",
+    "llama_cpp",
     # Not forbidden by the architecture, but loaded only when a command needs them.
     "httpx",
     "rich",

@@ -748,6 +748,26 @@ async def test_schedules(st: Store) -> None:
             await uow.schedules.delete("s2")
 
 
+async def test_schedule_updates_may_write_only_some_fields(st: Store) -> None:
+    # A tick and a pause of the same schedule at once: each writes its own fields.
+    template = {"title": "Nightly audit", "type": "security-audit"}
+    async with committed(st) as uow:
+        await uow.schedules.add(Schedule("s1", A, "s1", "0 3 * * *", "UTC", template, at(10), T0))
+    async with st.unit_of_work(A) as uow:
+        ticked = await uow.schedules.get("s1")
+    async with committed(st) as uow:
+        paused = await uow.schedules.get("s1")
+        paused.enabled, paused.updated_at = False, at(1)
+        await uow.schedules.update(paused, only=("enabled", "updated_at"))
+    ticked.next_run_at, ticked.runs, ticked.last_task_id = at(70), 1, "t1"
+    async with committed(st) as uow:
+        await uow.schedules.update(ticked, only=("next_run_at", "runs", "last_task_id"))
+    async with st.unit_of_work(A) as uow:
+        both = await uow.schedules.get("s1")
+    assert (both.enabled, both.updated_at) == (False, at(1))
+    assert (both.next_run_at, both.runs, both.last_task_id) == (at(70), 1, "t1")
+
+
 # ------------------------------------------------------------------ idempotency, outbox
 
 

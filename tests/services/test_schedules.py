@@ -9,7 +9,7 @@ import pytest
 from swarmyard.adapters.bus import MemoryBus
 from swarmyard.adapters.store import MemoryStore
 from swarmyard.domain import DEFAULT_WORKSPACE as WS
-from swarmyard.domain import FakeClock, SequentialIds, ValidationFailed, Workspace
+from swarmyard.domain import FakeClock, NotFound, SequentialIds, ValidationFailed, Workspace
 from swarmyard.ports import Page, TaskFilter
 from swarmyard.services.catalog import CatalogService
 from swarmyard.services.deps import Deps
@@ -110,3 +110,43 @@ async def test_missed_ticks_once_merges_them(
     task = await tasks.get(WS, created[0])
     assert "missed while Swarmyard was not running" in task.description
     assert await schedules.tick(WS) == []
+
+
+async def test_ticks_while_paused_are_not_owed(
+    env: tuple[ScheduleService, TaskService, FakeClock],
+) -> None:
+    schedules, tasks, clock = env
+    # `once` catches up after downtime; a pause is not downtime.
+    s = await schedules.create(WS, name="audit", cron="0 2 * * *", task=TEMPLATE, missed="once")
+    paused = await schedules.set_enabled(WS, s.id, False)
+    assert paused.enabled is False
+    assert (await schedules.set_enabled(WS, s.id, False)).updated_at == paused.updated_at
+    clock.advance(timedelta(days=3))  # Monday 30 March, 23:30
+    assert await schedules.tick(WS) == []
+    resumed = await schedules.set_enabled(WS, s.id, True)
+    assert resumed.enabled is True
+    assert resumed.next_run_at == datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
+    assert await schedules.tick(WS) == []
+    assert await tasks.list(WS, TaskFilter(), Page()) == []
+    clock.set(datetime(2026, 3, 31, 2, 0, 1, tzinfo=UTC))
+    assert len(await schedules.tick(WS)) == 1
+    with pytest.raises(NotFound):
+        await schedules.set_enabled(WS, "sched_nope", False)
+
+
+async def test_the_preview_lists_the_next_ticks_without_creating_anything(
+    env: tuple[ScheduleService, TaskService, FakeClock],
+) -> None:
+    schedules, _, _ = env  # Friday 27 March 2026, 23:30 UTC
+    ticks = schedules.preview("0 9 * * 1-5", "Europe/Berlin", 3)
+    # Monday 30 March is after the switch to summer time: 09:00 in Berlin is 07:00 UTC.
+    assert ticks == [datetime(2026, 3, d, 7, 0, tzinfo=UTC) for d in (30, 31)] + [
+        datetime(2026, 4, 1, 7, 0, tzinfo=UTC)
+    ]
+    with pytest.raises(ValidationFailed, match="the hour field '24' is not valid"):
+        schedules.preview("0 24 * * *")
+    with pytest.raises(ValidationFailed, match="never fires"):
+        schedules.preview("0 0 30 2 *")
+    with pytest.raises(ValidationFailed, match="count"):
+        schedules.preview("@daily", count=0)
+    assert await schedules.list(WS) == []

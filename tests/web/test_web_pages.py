@@ -12,7 +12,16 @@ import pytest
 from swarmyard.api.app import create_app
 from swarmyard.api.hardening import DEFAULT_CSP
 
-PAGES = ["/login", "/board", "/agents", "/costs", "/tasks/task_01abc", "/runs/run_01abc"]
+PAGES = [
+    "/login",
+    "/board",
+    "/agents",
+    "/costs",
+    "/schedules",
+    "/audit",
+    "/tasks/task_01abc",
+    "/runs/run_01abc",
+]
 
 
 class Shell(HTMLParser):
@@ -144,6 +153,8 @@ async def test_pages_stay_out_of_the_api_schema(site: httpx.AsyncClient) -> None
         "/board",
         "/agents",
         "/costs",
+        "/schedules",
+        "/audit",
         "/tasks/{task_id}",
         "/runs/{run_id}",
     }
@@ -162,3 +173,22 @@ async def test_static_files_spend_no_rate_limit(tmp_path: Path) -> None:
         pages = [(await client.get("/login")).status_code for _ in range(3)]
         assert pages == [200, 200, 429]
     await container.store.close()
+
+
+async def test_navigation_items_needing_an_action_start_hidden(site: httpx.AsyncClient) -> None:
+    """The shell cannot know who asks: items such as the audit log are shown
+    by ui/shell.js only when the session's /auth/me lists their action."""
+    html = (await site.get("/schedules")).text
+    assert '<li data-action="audit.read" hidden><a href="/audit">Audit</a></li>' in html
+    assert '<li><a href="/schedules" aria-current="page">Schedules</a></li>' in html
+    audit = (await site.get("/audit")).text
+    assert 'aria-current="page">Audit</a>' in audit
+
+
+async def test_the_schedule_form_offers_the_servers_zones(site: httpx.AsyncClient) -> None:
+    html = (await site.get("/schedules")).text
+    assert '<option value="Europe/Berlin"></option>' in html
+    assert '<option value="once">' in html
+    audit = (await site.get("/audit")).text
+    assert '<option value="schedule."></option>' in audit
+    assert '<option value="audit.read"></option>' in audit

@@ -17,6 +17,7 @@ from .limits import BodySizeLimit
 from .routes import (
     agents,
     api_keys,
+    approvals,
     audit,
     auth,
     budgets,
@@ -24,6 +25,8 @@ from .routes import (
     estimates,
     health,
     live,
+    mcp_servers,
+    memory,
     policies,
     prices,
     projects,
@@ -33,6 +36,7 @@ from .routes import (
     runs,
     schedules,
     streams,
+    task_graph,
     tasks,
     usage,
     workspaces,
@@ -100,6 +104,9 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
         estimates,  # before tasks: /tasks/estimate is no task id
         tasks,
         runs,
+        approvals,
+        memory,
+        task_graph,
         schedules,
         streams,
         budgets,
@@ -107,6 +114,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
         providers,
         prices,
         routing,
+        mcp_servers,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -19,6 +19,7 @@ __all__ = [
     "ProjectPatch",
     "RefreshRequest",
     "ScheduleCreate",
+    "SchedulePatch",
     "TaskCreate",
     "TaskPatch",
     "TokenRequest",
@@ -83,6 +84,10 @@ class ScheduleCreate(_Body):
     task: dict[str, Any]
     missed: str = "skip"
     enabled: bool = True
+
+
+class SchedulePatch(_Body):
+    enabled: bool | None = None
 
 
 class TokenRequest(_Body):

@@ -58,8 +58,12 @@ ACTIONS: Mapping[str, ActionInfo] = MappingProxyType(
         "task.cancel": ActionInfo("cancel a task, its subtasks and their runs", _M),
         "run.read": ActionInfo("see runs, their events and streams", _V),
         "run.stop": ActionInfo("stop a run", _M),
+        "approval.decide": ActionInfo("approve or reject a tool call a policy held back", _M),
+        "memory.read": ActionInfo("search the agents' long-term memory and shared context", _V),
+        "memory.write": ActionInfo("add and remove memory items and shared context", _M),
         "schedule.read": ActionInfo("see cron schedules", _V),
         "schedule.create": ActionInfo("create a cron schedule", _M),
+        "schedule.pause": ActionInfo("pause or resume a cron schedule", _M),
         "schedule.delete": ActionInfo("delete a cron schedule", _A),
         "audit.read": ActionInfo("read the audit log", _A),
         "budget.read": ActionInfo("see budgets and what is left of them", _V),
@@ -76,6 +80,11 @@ ACTIONS: Mapping[str, ActionInfo] = MappingProxyType(
         "policy.read": ActionInfo("see admission and tool policies and workspace rules", _V),
         "policy.write": ActionInfo("change admission and tool policies and workspace rules", _A),
         "usage.read": ActionInfo("see token and cost usage", _V),
+        # Registrations name commands and endpoints; probing one starts it.
+        "mcp.read": ActionInfo(
+            "see MCP servers (never their secrets), their health and tools; probe them", _M
+        ),
+        "mcp.write": ActionInfo("register and remove MCP servers", _A),
     }
 )
 

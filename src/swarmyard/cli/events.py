@@ -101,8 +101,15 @@ def _step(p: Payload) -> str:
     return str(p.get("step", "")) if set(p) <= {"step"} else _compact(p)
 
 
+def _progress(p: Payload) -> str:
+    """A note the platform wrote in words (e.g. a model that cannot call tools)."""
+    message = p.get("message")
+    return message if isinstance(message, str) else _compact(p)
+
+
 _DESCRIBE: dict[str, Callable[[Payload], str]] = {
     "started": _started,
+    "progress": _progress,
     "llm_call": _llm_call,
     "tool_call": _tool_call,
     "tool_result": _tool_result,

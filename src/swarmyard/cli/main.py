@@ -23,12 +23,16 @@ from .. import __version__
 from . import (
     agents,
     apikeys,
+    approvals,
     audit,
     board,
     budgets,
     catalog,
     cluster,
     login,
+    mcp,
+    models,
+    policies,
     projects,
     providers,
     routing,
@@ -103,7 +107,11 @@ app.add_typer(apikeys.app, name="apikey")
 app.add_typer(workspaces.app, name="workspace")
 app.add_typer(budgets.app, name="budget")
 app.add_typer(providers.app, name="providers")
+app.add_typer(models.app, name="models")
 app.add_typer(routing.app, name="routing")
+app.add_typer(policies.app, name="policy")
+app.add_typer(approvals.app, name="approval")
+app.add_typer(mcp.app, name="mcp")
 app.command("board")(board.board)
 app.command("audit")(audit.audit)
 app.command("usage")(usage.usage)

@@ -12,6 +12,7 @@ from typing import Literal
 __all__ = [
     "BOARD_MAIN",
     "BOARD_OTHER",
+    "ApprovalStatusName",
     "BudgetScopeName",
     "ComplexityName",
     "MissedPolicy",
@@ -33,12 +34,14 @@ MissedPolicy = Literal["skip", "once"]
 # Spending: what a budget covers, what happens once it is spent, how usage is grouped.
 BudgetScopeName = Literal["workspace", "role", "project", "agent"]
 OnExceedName = Literal["fallback", "refuse"]
+# Held-back tool calls.
+ApprovalStatusName = Literal["pending", "approved", "rejected", "expired"]
 UsageGroupName = Literal[
     "provider", "model", "role", "task_type", "day", "project", "agent", "task", "run"
 ]
 # Model providers and the tiers of their models.
 ProviderKindName = Literal[
-    "openai", "openai-compatible", "ollama", "anthropic", "gemini", "offline"
+    "openai", "openai-compatible", "ollama", "anthropic", "gemini", "local", "offline"
 ]
 ModelTierName = Literal["fast", "mid", "premium"]
 # Workspace roles, from most to least powerful.

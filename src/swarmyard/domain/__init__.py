@@ -4,6 +4,7 @@ Nothing here does I/O or imports another layer; time and ids are injected.
 """
 
 from .agent import Agent, AgentHealth, AgentStatus
+from .approval import APPROVAL_MACHINE, Approval, ApprovalStatus
 from .budget import (
     MICROUSD_PER_CENT,
     WARN_RATIO,
@@ -46,16 +47,26 @@ from .manifest import (
     ModelTier,
     parse_version,
 )
+from .memory import MemoryItem, MemoryKind
 from .providers import ModelSpec, PriceSpec, ProviderKind, ProviderSpec, model_ref
 from .run import EventType, Run, RunEvent
 from .schedule import MissedTicks, Schedule
 from .scoring import Candidate, Score, choose, score
-from .states import MANUAL_TASK_MOVES, RUN_MACHINE, TASK_MACHINE, RunStatus, TaskStatus
+from .states import (
+    ACTIVE_RUN_STATUSES,
+    MANUAL_TASK_MOVES,
+    RUN_MACHINE,
+    TASK_MACHINE,
+    RunStatus,
+    TaskStatus,
+)
 from .task import TASK_TYPES, Priority, Task
 from .workspace import DEFAULT_WORKSPACE, Project, Workspace
 
 __all__ = [
+    "ACTIVE_RUN_STATUSES",
     "ALL_TYPES",
+    "APPROVAL_MACHINE",
     "DEFAULT_WORKSPACE",
     "MANUAL_TASK_MOVES",
     "MICROUSD_PER_CENT",
@@ -68,6 +79,8 @@ __all__ = [
     "AgentManifest",
     "AgentStatus",
     "ApiKey",
+    "Approval",
+    "ApprovalStatus",
     "AuditEntry",
     "Budget",
     "BudgetCounter",
@@ -91,6 +104,8 @@ __all__ = [
     "LearningProfile",
     "LedgerEntry",
     "Membership",
+    "MemoryItem",
+    "MemoryKind",
     "MissedTicks",
     "ModelPreference",
     "ModelPrice",

@@ -69,7 +69,7 @@ TOOL_EFFECTS = frozenset(
 )
 
 # Feature gates: a feature switched off refuses every tool that needs it.
-FEATURES = frozenset({"delegation", "egress", "commands", "mcp", "file_writes"})
+FEATURES = frozenset({"delegation", "egress", "commands", "mcp", "side_effects"})
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _TOOL_GLOB = re.compile(r"^[A-Za-z0-9_.*?-]{1,128}$")
@@ -236,7 +236,7 @@ class ToolDecision:
         return self.verdict is ToolVerdict.ALLOW
 
 
-_FEATURE_OF_EFFECT = {"egress": "egress", "command": "commands", "side_effect": "file_writes"}
+_FEATURE_OF_EFFECT = {"egress": "egress", "command": "commands", "side_effect": "side_effects"}
 
 
 def decide_tool(

@@ -1,8 +1,9 @@
 """Model providers and the models they serve, as configured by people.
 
 A provider is one endpoint with one credential (OpenAI, an Ollama server,
-Anthropic, Gemini, the built-in offline model); each of its models has a
-tier (fast, mid, premium), an output cap and optionally a price. They come
+Anthropic, Gemini, a GGUF model run by llama.cpp on this machine, the
+built-in offline model); each of its models has a tier (fast, mid,
+premium), an output cap, whether it can call tools, and optionally a price. They come
 from the providers file (`swarmyard.toml`) or from the API, and both go
 through these models, so a mistake is named by its field path either way.
 
@@ -40,6 +41,8 @@ class ProviderKind(StrEnum):
     OLLAMA = "ollama"
     ANTHROPIC = "anthropic"
     GEMINI = "gemini"
+    # A GGUF model file served by a llama.cpp server the platform starts itself on loopback.
+    LOCAL = "local"
     OFFLINE = "offline"  # the built-in deterministic model
 
     @property
@@ -75,6 +78,10 @@ class ModelSpec(_Strict):
     # The cap sent with every request, which bounds a call's worst-case cost.
     max_output_tokens: int = Field(default=4096, ge=1, le=1_000_000)
     price: PriceSpec | None = None
+    # Small local models answer in text only: the router sends them no tool
+    # definitions (they would only fill the context window), and the agent
+    # loop says in the run's events that the role's tools were not offered.
+    tool_calls: bool = True
 
     @field_validator("name")
     @classmethod
@@ -95,6 +102,8 @@ class ProviderSpec(_Strict):
     # for Ollama, the offline model and endpoints on a loopback address.
     local: bool | None = None
     enabled: bool = True
+    # The GGUF file a `local` provider serves (unset: the packaged small model).
+    model_file: str | None = Field(default=None, min_length=1, max_length=1000)
     models: list[ModelSpec] = Field(default_factory=list, max_length=200)
 
     @field_validator("base_url")
@@ -115,17 +124,34 @@ class ProviderSpec(_Strict):
             raise ValueError(f"a provider of kind {self.kind.value!r} needs base_url")
         if self.kind is not ProviderKind.OFFLINE and not self.models:
             raise ValueError("list at least one model under 'models'")
+        if self.kind is ProviderKind.LOCAL:
+            self._check_local()
+        elif self.model_file is not None:
+            raise ValueError("model_file is for providers of kind 'local' only")
         names = [m.name for m in self.models]
         duplicate = next((n for n in names if names.count(n) > 1), None)
         if duplicate is not None:
             raise ValueError(f"model {duplicate!r} is listed twice")
         return self
 
+    def _check_local(self) -> None:
+        # The platform starts the server itself, on a port of its choosing.
+        if self.base_url is not None:
+            raise ValueError(
+                "a 'local' provider's server is started by Swarmyard and takes no base_url; "
+                "for a server you run yourself use kind 'openai-compatible'"
+            )
+        if len(self.models) != 1:
+            raise ValueError(
+                "a 'local' provider serves one model file: list exactly one model "
+                "(declare another provider for another file)"
+            )
+
     @property
     def is_local(self) -> bool:
         if self.local is not None:
             return self.local
-        if self.kind in (ProviderKind.OLLAMA, ProviderKind.OFFLINE):
+        if self.kind in (ProviderKind.OLLAMA, ProviderKind.LOCAL, ProviderKind.OFFLINE):
             return True
         return is_loopback_url(self.base_url)
 

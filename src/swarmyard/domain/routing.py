@@ -9,7 +9,9 @@ benchmarked) without a provider or a database:
    without a match the role's manifest preference decides.
 2. `build_chain` — preferred models first, then the needed tier, then the
    nearest other tiers (lower before higher), local models after paid ones
-   of the same tier, and the offline model last as the last resort.
+   of the same tier; then the free local tier (a model llama.cpp runs on
+   this machine, the platform's own), and the offline model last as the
+   last resort.
 3. `apply_budget` — normal keeps the chain; economy (above 80%) puts the
    cheapest candidate meeting the needed tier first; exceeded keeps only
    the cheapest candidates (free local models by default).
@@ -61,8 +63,9 @@ class RouterOptions(_Strict):
     max_retry_wait_seconds: float = Field(default=30.0, ge=0, le=3600)
     # A reservation whose worker died is released after this long.
     reservation_ttl_seconds: float = Field(default=900.0, gt=0, le=86_400)
-    # The built-in offline model ends every fallback chain.
-    offline_fallback: bool = True
+    # The built-in offline model ends every fallback chain. Unset: it does
+    # unless the free local tier (a `local` provider) ends them instead.
+    offline_fallback: bool | None = None
 
 
 class RouteWhen(_Strict):
@@ -143,6 +146,10 @@ class Candidate:
     max_output_tokens: int
     local: bool = False
     offline: bool = False
+    # The free local tier: after every other configured model, before the offline one.
+    last_resort: bool = False
+    # False: the model answers in text only and is sent no tool definitions.
+    tool_calls: bool = True
 
     @property
     def free(self) -> bool:
@@ -163,12 +170,12 @@ def build_chain(route: Route, models: Sequence[Candidate]) -> list[Candidate]:
     seen = {c.ref for c in chain}
     want = TIER_RANK[route.tier]
 
-    def order(indexed: tuple[int, Candidate]) -> tuple[int, int, int, int]:
+    def order(indexed: tuple[int, Candidate]) -> tuple[int, int, int, int, int]:
         i, c = indexed
         distance = TIER_RANK[c.tier] - want
         # Same tier first, then lower tiers nearest first, then higher tiers.
         tier_order = 0 if distance == 0 else (-distance if distance < 0 else 10 + distance)
-        return (int(c.offline), tier_order, int(c.local), i)
+        return (int(c.offline), int(c.last_resort), tier_order, int(c.local), i)
 
     rest = sorted(((i, c) for i, c in enumerate(models) if c.ref not in seen), key=order)
     return chain + [c for _, c in rest]

@@ -24,6 +24,9 @@ class EventType(StrEnum):
     TOOL_RESULT = "tool_result"
     DELEGATED = "delegated"
     APPROVAL_REQUESTED = "approval_requested"
+    APPROVAL_DECIDED = "approval_decided"
+    # A policy refused something (a tool call, a limit reached); names the rule.
+    POLICY_DENIED = "policy_denied"
     COMPLETED = "completed"
     ERROR = "error"
     STOPPED = "stopped"

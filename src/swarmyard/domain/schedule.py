@@ -1,4 +1,10 @@
-"""Schedules: a cron expression that puts a task on the board at each tick."""
+"""Schedules: a cron expression that puts a task on the board at each tick.
+
+A schedule is paused by switching it off, and resumed by switching it on.
+Ticks that pass while it is paused are not owed: resuming waits for the
+next tick from then on, whatever `missed` says (that policy is about ticks
+missed while nothing ran, not ticks someone chose to stop).
+"""
 
 from __future__ import annotations
 
@@ -39,3 +45,19 @@ class Schedule:
     last_task_id: str | None = None
     runs: int = 0
     updated_at: datetime | None = field(default=None)
+
+    def pause(self, now: datetime) -> bool:
+        """Stop ticking; answers whether anything changed (pausing twice is no change)."""
+        if not self.enabled:
+            return False
+        self.enabled, self.updated_at = False, now
+        return True
+
+    def resume(self, now: datetime, next_run_at: datetime) -> bool:
+        """Tick again from `next_run_at`, the first tick after `now`; answers
+        whether anything changed. The tick that was due when it was paused is
+        dropped with every other one that passed meanwhile."""
+        if self.enabled:
+            return False
+        self.enabled, self.next_run_at, self.updated_at = True, next_run_at, now
+        return True

@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from .errors import IllegalTransition
 
 __all__ = [
+    "ACTIVE_RUN_STATUSES",
     "MANUAL_TASK_MOVES",
     "RUN_MACHINE",
     "TASK_MACHINE",
@@ -42,6 +43,9 @@ class TaskStatus(StrEnum):
 class RunStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
+    # Parked: a tool call waits for a person. No worker holds the run; a
+    # decision puts it back to pending, to be taken up from its checkpoint.
+    AWAITING_APPROVAL = "awaiting_approval"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     STOPPED = "stopped"
@@ -49,8 +53,11 @@ class RunStatus(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
-        return self not in (RunStatus.PENDING, RunStatus.RUNNING)
+        return self not in ACTIVE_RUN_STATUSES
 
+
+# The runs that still hold their task and their agent's slot.
+ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL)
 
 S = TypeVar("S", bound=StrEnum)
 
@@ -110,7 +117,12 @@ RUN_MACHINE: StateMachine[RunStatus] = StateMachine(
     {
         _R.PENDING: frozenset({_R.RUNNING, _R.STOPPED, _R.FAILED}),
         # running -> running: a new attempt takes over a run whose lease expired.
-        _R.RUNNING: frozenset({_R.RUNNING, _R.SUCCEEDED, _R.FAILED, _R.STOPPED, _R.TIMED_OUT}),
+        _R.RUNNING: frozenset(
+            {_R.RUNNING, _R.AWAITING_APPROVAL, _R.SUCCEEDED, _R.FAILED, _R.STOPPED, _R.TIMED_OUT}
+        ),
+        # -> pending: decided (or expired), it waits for a worker to go on
+        # from its checkpoint.
+        _R.AWAITING_APPROVAL: frozenset({_R.PENDING, _R.STOPPED, _R.FAILED}),
         _R.SUCCEEDED: frozenset(),
         _R.FAILED: frozenset(),
         _R.STOPPED: frozenset(),

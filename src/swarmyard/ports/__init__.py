@@ -14,6 +14,17 @@ fenced by their attempt number).
 
 from .bus import Bus, BusClosed, BusMessage, Consumer, Subscription, WorkItem
 from .coordination import LeaderLease
+from .mcp import (
+    McpCallResult,
+    McpConnector,
+    McpEndpoint,
+    McpRequestFailed,
+    McpServerRepo,
+    McpSession,
+    McpToolInfo,
+    McpUnavailable,
+)
+from .memory import MemoryQuery, MemoryRepo
 from .models import (
     ModelCall,
     ModelClient,
@@ -42,6 +53,7 @@ from .spend import (
 from .store import (
     AgentRepo,
     ApiKeyRepo,
+    ApprovalRepo,
     AuditFilter,
     AuditRepo,
     EventRepo,
@@ -69,6 +81,7 @@ from .store import (
 __all__ = [
     "AgentRepo",
     "ApiKeyRepo",
+    "ApprovalRepo",
     "AuditFilter",
     "AuditRepo",
     "BudgetRepo",
@@ -85,7 +98,17 @@ __all__ = [
     "LearningRepo",
     "LedgerRepo",
     "ManifestRepo",
+    "McpCallResult",
+    "McpConnector",
+    "McpEndpoint",
+    "McpRequestFailed",
+    "McpServerRepo",
+    "McpSession",
+    "McpToolInfo",
+    "McpUnavailable",
     "MembershipRepo",
+    "MemoryQuery",
+    "MemoryRepo",
     "ModelCall",
     "ModelClient",
     "ModelClientFactory",

@@ -33,6 +33,10 @@ class ToolSpec:
     name: str
     description: str
     parameters: dict[str, Any]  # JSON schema of the arguments object
+    # What calling it does (domain.policy.TOOL_EFFECTS: "egress",
+    # "reads_private", "untrusted_content", "side_effect", "command"); the
+    # policy gate reasons about these, never about the model's intent.
+    effects: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -67,6 +71,12 @@ class ToolContext:
     run_id: str
     task_id: str
     role: str
+    # The project's working directory (Project.workdir), when it has one:
+    # command tools run there, read-only.
+    workdir: str | None = None
+    # The run's policy allows commands without a sandbox on a host that has
+    # none (EffectivePolicy.may_run_unsandboxed); never assumed otherwise.
+    unsandboxed_allowed: bool = False
 
 
 class Tool(Protocol):

@@ -10,7 +10,7 @@ by their attempt number)."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +20,8 @@ from ..domain import (
     Agent,
     AgentManifest,
     ApiKey,
+    Approval,
+    ApprovalStatus,
     AuditEntry,
     Execution,
     LearningProfile,
@@ -36,11 +38,14 @@ from ..domain import (
     User,
     Workspace,
 )
+from .mcp import McpServerRepo
+from .memory import MemoryRepo
 from .spend import BudgetRepo, LedgerRepo, PriceRepo, ProviderRepo, SettingsRepo
 
 __all__ = [
     "AgentRepo",
     "ApiKeyRepo",
+    "ApprovalRepo",
     "AuditFilter",
     "AuditRepo",
     "EventRepo",
@@ -303,6 +308,34 @@ class LearningRepo(Protocol):
     ) -> list[LearningProfile]: ...
 
 
+class ApprovalRepo(Protocol):
+    async def add(self, approval: Approval) -> Approval:
+        """Store the request, or answer the one already made for the same
+        (run, tool call): a resumed run asks once."""
+        ...
+
+    async def get(self, approval_id: str) -> Approval:
+        """Raises NotFound."""
+        ...
+
+    async def for_call(self, run_id: str, call_id: str) -> Approval | None: ...
+
+    async def list(
+        self, *, status: ApprovalStatus | None = None, run_id: str | None = None, limit: int = 100
+    ) -> list[Approval]:
+        """Newest first."""
+        ...
+
+    async def decide(self, approval: Approval) -> bool:
+        """Write the decision if the request is still pending; False if it
+        was decided meanwhile (the first decision stands)."""
+        ...
+
+    async def overdue(self, now: datetime, *, limit: int = 100) -> builtins.list[Approval]:
+        """Pending requests whose deadline has passed, oldest deadline first."""
+        ...
+
+
 class ScheduleRepo(Protocol):
     async def add(self, schedule: Schedule) -> None: ...
     async def get(self, schedule_id: str) -> Schedule:
@@ -310,7 +343,13 @@ class ScheduleRepo(Protocol):
         ...
 
     async def list(self) -> list[Schedule]: ...
-    async def update(self, schedule: Schedule) -> None: ...
+    async def update(self, schedule: Schedule, *, only: Collection[str] | None = None) -> None:
+        """Write the schedule, or only the fields named in `only`. Raises NotFound.
+
+        A tick and a pause may change the same schedule at once; each writes
+        only its own fields, so neither undoes the other."""
+        ...
+
     async def delete(self, schedule_id: str) -> None: ...
     async def due(self, now: datetime) -> builtins.list[Schedule]:
         """Enabled schedules whose next_run_at <= now."""
@@ -398,6 +437,9 @@ class UnitOfWork(Protocol):
     events: EventRepo
     learning: LearningRepo
     schedules: ScheduleRepo
+    approvals: ApprovalRepo
+    memory: MemoryRepo
+    mcp_servers: McpServerRepo
     idempotency: IdempotencyRepo
     outbox: OutboxRepo
     members: MembershipRepo

@@ -2,11 +2,13 @@
 
 Each THINK is one model call; its answer either calls tools (ACT; the
 `delegate` tool is DELEGATE: a subtask for another role, awaited) or is the
-final answer (RESPOND). After every step the run's events and a checkpoint
-of the conversation are stored in one transaction, so a run resumed on
-another worker continues from its last step. Phases are derived from the
-conversation itself: a checkpoint ending with tool calls resumes in ACT,
-one ending with tool results resumes in THINK.
+final answer (RESPOND). A model that cannot call tools (a small local one)
+is sent none, so its plain answer is the RESPOND, and a `progress` event
+says the role's tools were not offered. After every step the run's events
+and a checkpoint of the conversation are stored in one transaction, so a
+run resumed on another worker continues from its last step. Phases are
+derived from the conversation itself: a checkpoint ending with tool calls
+resumes in ACT, one ending with tool results resumes in THINK.
 
 Stop requests are honoured between steps and cancel an in-flight model
 call; a lost lease (`StaleAttempt`) drops the run without another write.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,17 +31,45 @@ from pydantic_ai.messages import (
     ToolReturnPart,
 )
 
-from ..domain import AgentManifest, EventType, Run, RunStatus, StaleAttempt, Task
+from ..domain import AgentManifest, Approval, EventType, Run, RunStatus, StaleAttempt, Task
+from ..domain.policy import (
+    EffectivePolicy,
+    Exposure,
+    ToolDecision,
+    ToolVerdict,
+    decide_tool,
+)
 from ..ports import ModelCall, Tool, ToolContext, ToolError, ToolSpec
 from ..services.delegation import DelegationRequest, Delegator, SubtaskOutcome
 from ..services.lifecycle import Claimed, Lifecycle, Outcome
 from ..services.router import ModelRouter, RouteNote, RoutingFailed
+from .compaction import compact_history
 from .delegation_wait import SubtaskWaiter
 from .prompts import DELEGATE_SPEC, initial_messages
 
-__all__ = ["AgentLoop", "RunControl"]
+__all__ = ["AgentLoop", "PolicySource", "RunControl"]
+
+# The policies in force for a run: (workspace, role, agent) -> folded policy.
+PolicySource = Callable[[str, str, str | None], Awaitable[EffectivePolicy]]
+
+
+async def _no_policies(_ws: str, _role: str, _agent: str | None) -> EffectivePolicy:
+    return EffectivePolicy()
+
 
 _TEXT_EVENT_CHARS = 2000
+# Calls with these effects are journaled as they return, so a resumed run
+# never repeats them; read-only tools are simply called again.
+_JOURNALED = frozenset({"side_effect", "egress", "command"})
+
+
+class AwaitingApproval(Exception):
+    """A tool call of this step needs a person's decision: park the run."""
+
+    def __init__(self, approval: Approval, events: list[Any]) -> None:
+        super().__init__(approval.id)
+        self.approval = approval
+        self.events = events
 
 
 class RunStopped(Exception):
@@ -76,6 +107,7 @@ class AgentLoop:
         tools: dict[str, Tool],
         *,
         run_max_seconds: float,
+        policies: PolicySource = _no_policies,
     ) -> None:
         self._life = lifecycle
         self._delegator = delegator
@@ -83,6 +115,7 @@ class AgentLoop:
         self._router = router
         self._tools = tools
         self._max_seconds = run_max_seconds
+        self._policies = policies
 
     async def execute(self, claimed: Claimed, control: RunControl) -> RunStatus | None:
         """Run to the end; returns the final status, or None if the run was fenced off."""
@@ -97,7 +130,9 @@ class AgentLoop:
             for name in manifest.allowed_tools
             if name == "delegate" or name in self._tools
         ]
-        session = _Session(run, task, manifest, control, messages, specs)
+        policy = await self._policies(run.workspace_id, run.role, run.agent_id)
+        session = _Session(run, task, manifest, control, messages, specs, policy)
+        session.exposure = self._exposure_of(messages)
         if run.stop_requested:
             control.request_stop("stopped on request")
         # The limit counts from the run's first start, across resumed attempts.
@@ -109,6 +144,13 @@ class AgentLoop:
             outcome, events = await self._drive(session)
         except StaleAttempt:
             return None
+        except AwaitingApproval as wait:
+            watchdog.cancel()
+            try:
+                await self._life.park(run, wait.approval, wait.events, _dump(session.messages))
+            except StaleAttempt:
+                return None
+            return RunStatus.AWAITING_APPROVAL
         except RunStopped as stop:
             if control.timed_out:
                 outcome = Outcome(RunStatus.TIMED_OUT, error=stop.reason)
@@ -143,6 +185,8 @@ class AgentLoop:
                     Outcome(RunStatus.FAILED, error=msg),
                     [self._life.event(s.run, EventType.ERROR, {"message": msg})],
                 )
+            if (over := self._over_limit(s)) is not None:
+                return over
             final = await self._think(s)
             if final is not None:
                 return final
@@ -201,16 +245,37 @@ class AgentLoop:
             for tc in response.tool_calls
         ]
         if not response.tool_calls:
+            if s.specs and not routed.candidate.tool_calls:
+                events.append(self._tools_not_offered(s, routed.candidate.ref))
             events.append(self._life.event(run, EventType.COMPLETED, {"output": text}))
             return Outcome(RunStatus.SUCCEEDED, output=text), events
         await self._life.record(run, events, _dump(s.messages))
         return None
 
+    def _tools_not_offered(self, s: _Session, model: str) -> Any:
+        """A model that answers in text only was sent no tools (the router
+        drops them), so its first answer is the run's answer: said here, so
+        a reader of the run knows why no tool was used."""
+        tools = [spec.name for spec in s.specs]
+        return self._life.event(
+            s.run,
+            EventType.PROGRESS,
+            {
+                "kind": "tools_unavailable",
+                "model": model,
+                "tools": tools,
+                "message": (
+                    f"{model} answers in text only: the {s.run.role} role's tools "
+                    f"({', '.join(tools)}) were not offered, so its answer is text alone"
+                ),
+            },
+        )
+
     @staticmethod
     def _call(s: _Session) -> ModelCall:
         run, task, manifest = s.run, s.task, s.manifest
         return ModelCall(
-            messages=s.messages,
+            messages=compact_history(s.messages),
             tools=s.specs,
             role=run.role,
             run_id=run.id,
@@ -252,12 +317,143 @@ class AgentLoop:
         work.cancel()
         raise RunStopped(control.reason)
 
+    def _over_limit(self, s: _Session) -> tuple[Outcome, list[Any]] | None:
+        """A policy's step or cost limit reached: the run ends, naming the rule."""
+        run, policy = s.run, s.policy
+        if policy.max_steps is not None and run.steps >= policy.max_steps.value:
+            rule = policy.max_steps.rule("max_steps")
+            msg = f"no final answer after {policy.max_steps.value} steps ({rule})"
+        elif (
+            policy.max_cost_microusd is not None
+            and run.cost_microusd >= policy.max_cost_microusd.value
+        ):
+            rule = policy.max_cost_microusd.rule("max_cost_usd_per_run")
+            limit = policy.max_cost_microusd.value / 1_000_000
+            spent = run.cost_microusd / 1_000_000
+            msg = f"the run has cost ${spent:.4f}, its limit is ${limit:.4f} ({rule})"
+        else:
+            return None
+        events = [
+            self._life.event(run, EventType.POLICY_DENIED, {"rule": rule, "reason": msg}),
+            self._life.event(run, EventType.ERROR, {"message": msg}),
+        ]
+        return Outcome(RunStatus.FAILED, error=msg), events
+
+    def _effects(self, name: str) -> frozenset[str]:
+        if name == "delegate":
+            return frozenset()
+        tool = self._tools.get(name)
+        return tool.spec.effects if tool else frozenset()
+
+    def _exposure_of(self, messages: list[ModelMessage]) -> Exposure:
+        """What the run has taken in, from the tools it called (a resumed run too)."""
+        exposure = Exposure()
+        done = messages
+        if done and isinstance(done[-1], ModelResponse) and done[-1].tool_calls:
+            done = done[:-1]  # the calls of the step to be acted on have not run yet
+        for message in done:
+            if isinstance(message, ModelResponse):
+                for tc in message.tool_calls:
+                    exposure = exposure.after(self._effects(tc.tool_name))
+        return exposure
+
+    @staticmethod
+    def _too_deep(s: _Session) -> tuple[str, str] | None:
+        """A subtask of this task would be nested deeper than a policy allows."""
+        limit = s.policy.max_delegation_depth
+        if limit is None or s.task.delegation_depth + 1 <= limit.value:
+            return None
+        reason = (
+            f"a subtask here would be {s.task.delegation_depth + 1} levels deep; "
+            f"at most {limit.value} are allowed"
+        )
+        return limit.rule("max_delegation_depth"), reason
+
+    def _decide(self, s: _Session, name: str) -> ToolDecision:
+        tool = self._tools.get(name)
+        sandboxed = bool(getattr(tool, "sandboxed", True))
+        return decide_tool(s.policy, name, self._effects(name), s.exposure, sandboxed=sandboxed)
+
+    async def _gate(self, s: _Session, calls: list[ToolCallPart]) -> dict[str, tuple[str, str]]:
+        """Decide every call of the step before any runs, so parking for an
+        approval never leaves half a step done (a resumed step repeats no
+        side effect). The model wrote these calls knowing only what earlier
+        steps brought in, so that is the exposure they are judged by.
+        Answers the refusals: call id -> (rule, reason)."""
+        refused: dict[str, tuple[str, str]] = {}
+        pending: list[tuple[ToolCallPart, ToolDecision]] = []
+        for tc in calls:
+            decision = self._decide(s, tc.tool_name)
+            if decision.verdict is ToolVerdict.APPROVE:
+                approval = await self._life.approval_for(s.run, tc.tool_call_id)
+                if approval is None or not approval.status.is_decided:
+                    pending.append((tc, decision))
+                elif not approval.granted:
+                    why = f": {approval.comment}" if approval.comment else ""
+                    refused[tc.tool_call_id] = (
+                        approval.rule,
+                        f"not approved ({approval.status.value} by {approval.decided_by}){why}",
+                    )
+            elif decision.verdict is ToolVerdict.DENY:
+                refused[tc.tool_call_id] = (decision.rule, decision.reason)
+            elif tc.tool_name == "delegate" and (deep := self._too_deep(s)) is not None:
+                refused[tc.tool_call_id] = deep
+        if pending:
+            tc, decision = pending[0]
+            approval = self._life.new_approval(
+                s.run,
+                tc.tool_call_id,
+                tc.tool_name,
+                _args(tc),
+                decision,
+                timeout_seconds=s.policy.approval_timeout_seconds,
+            )
+            event = self._life.event(
+                s.run,
+                EventType.APPROVAL_REQUESTED,
+                {
+                    "approval_id": approval.id,
+                    "tool": tc.tool_name,
+                    "call_id": tc.tool_call_id,
+                    "args": approval.args,
+                    "rule": decision.rule,
+                    "reason": decision.reason,
+                    "deadline": approval.deadline.isoformat(),
+                },
+            )
+            raise AwaitingApproval(approval, [event])
+        return refused
+
     async def _act(self, s: _Session, calls: list[ToolCallPart]) -> None:
-        ctx = ToolContext(s.run.workspace_id, s.run.id, s.task.id, s.run.role)
+        ctx = ToolContext(
+            s.run.workspace_id,
+            s.run.id,
+            s.task.id,
+            s.run.role,
+            unsandboxed_allowed=s.policy.may_run_unsandboxed,
+        )
         allowed = {spec.name for spec in s.specs}
+        refused = await self._gate(s, calls)
         parts, events = [], []
         for tc in calls:
-            ok, content = await self._call_tool(s, tc, ctx, allowed)
+            if tc.tool_call_id in refused:
+                rule, reason = refused[tc.tool_call_id]
+                ok, content = False, json.dumps({"error": f"refused by {rule}: {reason}"})
+                events.append(
+                    self._life.event(
+                        s.run,
+                        EventType.POLICY_DENIED,
+                        {
+                            "tool": tc.tool_name,
+                            "call_id": tc.tool_call_id,
+                            "rule": rule,
+                            "reason": reason,
+                        },
+                    )
+                )
+            else:
+                ok, content = await self._call_tool(s, tc, ctx, allowed)
+                s.exposure = s.exposure.after(self._effects(tc.tool_name))
             parts.append(
                 ToolReturnPart(
                     tool_name=tc.tool_name, content=content, tool_call_id=tc.tool_call_id
@@ -291,10 +487,16 @@ class AgentLoop:
             return False, json.dumps({"error": f"arguments are not valid JSON: {exc}"})
         if tc.tool_name == "delegate":
             return await self._delegate(s, tc.tool_call_id, args)
+        journaled = bool(self._effects(tc.tool_name) & _JOURNALED)
+        if journaled and (kept := await self._life.tool_result(s.run, tc.tool_call_id)):
+            return kept  # it ran before this worker took the run over
         try:
-            return True, await self._tools[tc.tool_name].call(args, ctx)
+            ok, content = True, await self._tools[tc.tool_name].call(args, ctx)
         except ToolError as exc:
-            return False, json.dumps({"error": str(exc)})
+            ok, content = False, json.dumps({"error": str(exc)})
+        if journaled:
+            await self._life.keep_tool_result(s.run, tc.tool_call_id, tc.tool_name, ok, content)
+        return ok, content
 
     async def _delegate(self, s: _Session, call_id: str, args: dict[str, Any]) -> tuple[bool, str]:
         try:
@@ -318,7 +520,16 @@ class _Session:
     control: RunControl
     messages: list[ModelMessage]
     specs: list[ToolSpec]
+    policy: EffectivePolicy = field(default_factory=EffectivePolicy)
+    exposure: Exposure = field(default_factory=Exposure)
     last_route: tuple[Any, Any] | None = None
+
+
+def _args(tc: ToolCallPart) -> dict[str, Any]:
+    try:
+        return tc.args_as_dict()
+    except ValueError:
+        return {"raw": str(tc.args)[:2000]}
 
 
 def _dump(messages: list[ModelMessage]) -> bytes:

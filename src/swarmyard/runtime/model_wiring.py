@@ -1,6 +1,6 @@
 """The model layer of a process: providers from the platform file (and the
-older ``SWARMYARD_OPENAI_*`` settings), the client factory, prices, the
-directory, the router and its admin service."""
+older ``SWARMYARD_OPENAI_*`` settings), the free local tier, the client
+factory, prices, the directory, the router and its admin service."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from ..services.deps import Deps
 from ..services.model_admin import ModelAdmin
 from ..services.model_directory import ModelDirectory
 from ..services.router import ModelRouter
+from .local_tier import LocalTier, resolve_local_tier
 
-__all__ = ["ModelLayer", "model_layer"]
+__all__ = ["ModelLayer", "PlatformModels", "model_layer", "platform_models"]
 
 log = structlog.get_logger("swarmyard")
 
@@ -48,29 +49,19 @@ def model_layer(
     from ..adapters.llm.factory import ClientFactory  # noqa: PLC0415 (SDKs load lazily)
     from ..adapters.llm.prices import GenaiPriceTable  # noqa: PLC0415
 
-    providers = list(platform.providers.values())
-    keys: dict[str, str] = {}
-    legacy = _legacy_provider(settings)
-    if legacy is not None:
-        if legacy.name in platform.providers:
-            raise ModelConfigurationError(
-                f"SWARMYARD_OPENAI_BASE_URL defines provider {legacy.name!r}, which "
-                f"{platform.source or 'the platform file'} defines too: keep one of them"
-            )
-        providers.append(legacy)
-        if settings.openai_api_key:
-            keys[legacy.name] = settings.openai_api_key
+    configured = platform_models(settings, platform)
     prices = GenaiPriceTable()
     options = platform.router
     directory = ModelDirectory(
         deps,
-        file_providers=providers,
-        file_keys=keys,
+        file_providers=configured.providers,
+        file_keys=configured.keys,
         file_prices=dict(platform.prices),
         file_rules=platform.routing,
         prices=prices,
         secrets=secrets,
-        offline_fallback=options.offline_fallback,
+        offline_fallback=configured.offline,
+        builtin_providers=configured.local.builtin,
     )
     unpriced = directory.check_file_prices()
     if unpriced:
@@ -85,10 +76,47 @@ def model_layer(
         deps,
         directory,
         secrets,
-        file_providers=providers,
-        offline_fallback=options.offline_fallback,
+        file_providers=configured.providers,
+        offline_fallback=configured.offline,
+        builtin_providers=configured.local.builtin,
     )
     return ModelLayer(factory, directory, router, admin)
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformModels:
+    """The models every workspace of the installation can use, before any
+    registered through the API."""
+
+    providers: list[ProviderSpec]  # the platform file's, then the older settings' one
+    keys: dict[str, str]  # keys given by setting, by provider name
+    local: LocalTier
+    offline: bool  # whether the offline model ends the chains
+
+
+def platform_models(settings: Settings, platform: PlatformFile) -> PlatformModels:
+    """Read from the platform file and the settings; a setting that cannot
+    work raises `ModelConfigurationError` naming it."""
+    local = resolve_local_tier(
+        settings, list(platform.providers.values()), platform.source or "swarmyard.toml"
+    )
+    providers = list(local.file_providers)
+    keys: dict[str, str] = {}
+    legacy = _legacy_provider(settings)
+    if legacy is not None:
+        if legacy.name in platform.providers:
+            raise ModelConfigurationError(
+                f"SWARMYARD_OPENAI_BASE_URL defines provider {legacy.name!r}, which "
+                f"{platform.source or 'the platform file'} defines too: keep one of them"
+            )
+        providers.append(legacy)
+        if settings.openai_api_key:
+            keys[legacy.name] = settings.openai_api_key
+    offline = platform.router.offline_fallback
+    if offline is None:
+        # The free local tier, when there is one, is the last step instead.
+        offline = not local.present
+    return PlatformModels(providers, keys, local, offline)
 
 
 def _legacy_provider(settings: Settings) -> ProviderSpec | None:

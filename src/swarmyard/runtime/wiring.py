@@ -11,16 +11,19 @@ import contextlib
 import functools
 import os
 import socket
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
 from ..adapters.bus import create_bus
+from ..adapters.mcp import SdkMcpConnector
+from ..adapters.net import EgressRules, SafeHttpFetcher
+from ..adapters.sandbox import LazySandbox, choose_sandbox
 from ..adapters.security import Argon2Hasher, FernetSecretBox, JwtSigner, load_or_create_secret
 from ..adapters.store import create_store
-from ..adapters.tools import builtin_tools
+from ..adapters.tools import HttpFetchTool, RunCommandTool, builtin_tools
 from ..config import Settings
 from ..config_file import PlatformFile, find_platform_file, load_platform_file
 from ..domain import (
@@ -33,7 +36,8 @@ from ..domain import (
     Workspace,
     subjects,
 )
-from ..ports import Bus, LeaderLease, ModelClientFactory, Store
+from ..ports import Bus, LeaderLease, McpConnector, ModelClientFactory, Store, Tool
+from ..services.approvals import ApprovalService
 from ..services.auth import AuthService
 from ..services.budgets import BudgetService
 from ..services.catalog import CatalogService
@@ -43,6 +47,9 @@ from ..services.estimates import TaskEstimator
 from ..services.health import HealthMonitor
 from ..services.identity import IdentityService
 from ..services.lifecycle import Lifecycle
+from ..services.mcp_gateway import McpGateway
+from ..services.mcp_servers import McpServerService
+from ..services.memory import MemoryService
 from ..services.model_admin import ModelAdmin
 from ..services.orchestrator import Orchestrator
 from ..services.policies import PolicyService
@@ -52,6 +59,7 @@ from ..services.router import ModelRouter
 from ..services.rules import WorkspaceRules
 from ..services.runs import RunService
 from ..services.schedules import ScheduleService
+from ..services.task_graph import TaskGraphService
 from ..services.tasks import TaskService
 from ..services.usage import UsageService
 from .agent_loop import AgentLoop
@@ -111,6 +119,12 @@ class Container:
     identity: IdentityService
     rules: WorkspaceRules
     policies: PolicyService
+    approvals: ApprovalService
+    memory: MemoryService
+    task_graphs: TaskGraphService
+    mcp_servers: McpServerService
+    # This process's MCP sessions; whoever builds a run's tools asks `mcp.tools_for`.
+    mcp: McpGateway
     plan: Plan = ALL_IN_ONE
     # Set in a cluster: the control-plane jobs run only while it leads.
     leader: Leadership | None = None
@@ -137,6 +151,8 @@ class Container:
             if first_key is not None:
                 write_credentials(self.settings, first_key[0], first_key[1])
         self._spawn("relay", self.relay.run())
+        # Every process holds its own MCP sessions: restart dead ones, check live ones.
+        self._spawn("mcp", periodic("mcp", 30.0, self.mcp.sweep))
         if self.plan.alone:
             # In a cluster other processes' rows are in flight: only the
             # leader's sweep, with its grace period, takes leftovers.
@@ -176,6 +192,8 @@ class Container:
             jobs.append((name, periodic(name, every, job)))
         # Agents whose runs keep failing are degraded, stopped or restarted.
         jobs.append(("health", periodic("health", 10.0, self.health.sweep)))
+        # Approvals nobody decided in time: the runs go on without the tool.
+        jobs.append(("approvals", periodic("approvals", 5.0, self.approvals.expire_overdue)))
         return jobs
 
     async def announce_revocation(self, workspace_id: str, key_id: str) -> None:
@@ -192,6 +210,7 @@ class Container:
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         await self.relay.drain()
+        await self.mcp.aclose()  # MCP sessions; stdio servers' processes stop
         await self.models.aclose()  # the model clients' connections
         await self.bus.close()
         await self.store.close()
@@ -200,6 +219,15 @@ class Container:
 async def ensure_default_workspace(store: Store, clock: Clock) -> None:
     with contextlib.suppress(Conflict):
         await store.add_workspace(Workspace(DEFAULT_WORKSPACE, "Default", clock.now()))
+
+
+def host_tools(settings: Settings) -> dict[str, Tool]:
+    """The tools that reach outside the platform, each through its one guarded
+    way: the SSRF-safe fetcher, and the sandbox (chosen on first use)."""
+    fetch = HttpFetchTool(SafeHttpFetcher(rules=EgressRules.parse(settings.egress_allow)))
+    sandbox = LazySandbox(functools.partial(choose_sandbox, settings.sandbox))
+    run = RunCommandTool(sandbox, hidden=[settings.data_dir])
+    return {fetch.spec.name: fetch, run.spec.name: run}
 
 
 def build(
@@ -213,11 +241,15 @@ def build(
     bus: Bus | None = None,
     plan: Plan = ALL_IN_ONE,
     lease: LeaderLease | None = None,
+    tools: Mapping[str, Tool] | None = None,
+    mcp: McpConnector | None = None,
 ) -> Container:
     """Build a process from settings. `models` replaces the client factory
     (tests hand in their own clients); `platform` the platform file, read
     from its usual places when not given; `plan` the parts this process
-    runs, and `lease` makes its control-plane jobs run only while it leads."""
+    runs, and `lease` makes its control-plane jobs run only while it leads;
+    `tools` adds tools (or replaces built-in ones of the same name);
+    `mcp` replaces the MCP client (the official SDK's)."""
     clock = clock or SystemClock()
     ids = ids or UlidIds()
     if settings.resolved_database_url.startswith("sqlite"):
@@ -234,13 +266,15 @@ def build(
     if platform is None:
         platform = load_platform_file(find_platform_file(settings.data_dir))
     layer = model_layer(settings, platform, deps, FernetSecretBox(secret), factory=models)
+    policies = PolicyService(deps)
     loop = AgentLoop(
         lifecycle,
         delegator,
         SubtaskWaiter(bus, delegator),
         layer.router,
-        builtin_tools(store),
+        {**builtin_tools(store, clock=clock, ids=ids), **host_tools(settings), **(tools or {})},
         run_max_seconds=settings.run_max_seconds,
+        policies=policies.effective,
     )
     usage = UsageService(deps, layer.router)
     owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new('w')[-6:]}"
@@ -254,6 +288,8 @@ def build(
         bus, lifecycle, loop, owner=owner, concurrency=settings.worker_concurrency, roles=roles
     )
     hasher = Argon2Hasher()
+    mcp_box = FernetSecretBox(secret)
+    gateway = McpGateway(deps, mcp or SdkMcpConnector(), mcp_box, stdio_allowed=settings.mcp_stdio)
     signer = JwtSigner(secret)
     container = Container(
         settings=settings,
@@ -279,7 +315,14 @@ def build(
         auth=AuthService(deps, hasher, signer),
         identity=IdentityService(deps, hasher),
         rules=WorkspaceRules(deps),
-        policies=PolicyService(deps),
+        policies=policies,
+        approvals=ApprovalService(deps),
+        memory=MemoryService(deps),
+        task_graphs=TaskGraphService(deps),
+        mcp_servers=McpServerService(
+            deps, mcp_box, stdio_allowed=settings.mcp_stdio, on_change=gateway.forget
+        ),
+        mcp=gateway,
         plan=plan,
     )
     if lease is not None:

@@ -21,7 +21,7 @@ import json
 
 import structlog
 
-from ..domain import subjects
+from ..domain import RunStatus, subjects
 from ..ports import Bus, BusClosed, Consumer, Subscription, WorkItem
 from ..services.lifecycle import Claimed, Lifecycle
 from .agent_loop import AgentLoop, RunControl
@@ -185,6 +185,8 @@ class Worker:
             status = await self._loop.execute(claimed, control)
             if status is None:  # fenced: a newer attempt owns the run
                 log.warning("late write refused", run_id=run.id, attempt=run.attempt)
+            elif status is RunStatus.AWAITING_APPROVAL:
+                log.info("run waits for approval", run_id=run.id, attempt=run.attempt)
             else:
                 log.info("run ended", run_id=run.id, status=status, attempt=run.attempt)
         except asyncio.CancelledError:

@@ -10,12 +10,14 @@ step and never repeats an event.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain import (
     AgentManifest,
+    Approval,
     EventType,
     Execution,
     Run,
@@ -24,8 +26,10 @@ from ..domain import (
     Task,
     TaskStatus,
 )
-from ..ports import UnitOfWork
+from ..domain.policy import ToolDecision
+from ..ports import IdempotentResponse, UnitOfWork
 from .announce import Announcer
+from .approvals import resume_decided, waiting_text
 from .catalog import CatalogService
 from .deps import Deps
 from .learning import record_execution
@@ -137,6 +141,90 @@ class Lifecycle:
             await uow.commit()
         self._d.outbox.submit(ann.messages)
 
+    async def tool_result(self, run: Run, call_id: str) -> tuple[bool, str] | None:
+        """What a side-effecting tool call of this run answered, if it already ran."""
+        async with self._d.store.unit_of_work(run.workspace_id) as uow:
+            kept = await uow.idempotency.get(_tool_key(run, call_id))
+        if kept is None:
+            return None
+        body = json.loads(kept.body)
+        return bool(body["ok"]), str(body["content"])
+
+    async def keep_tool_result(
+        self, run: Run, call_id: str, tool: str, ok: bool, content: str
+    ) -> None:
+        """Journal the answer of a side-effecting call the moment it returns,
+        apart from the step: a worker that dies before the step is stored
+        leaves the answer here, and the resumed run takes it instead of
+        calling the tool again. The key is unique: stored once."""
+        body = json.dumps({"ok": ok, "content": content}).encode()
+        async with self._d.store.unit_of_work(run.workspace_id) as uow:
+            if await uow.idempotency.get(_tool_key(run, call_id)) is None:
+                await uow.idempotency.put(
+                    IdempotentResponse(
+                        _tool_key(run, call_id), tool, 200, body, self._d.clock.now()
+                    )
+                )
+                await uow.commit()
+
+    async def approval_for(self, run: Run, call_id: str) -> Approval | None:
+        async with self._d.store.unit_of_work(run.workspace_id) as uow:
+            return await uow.approvals.for_call(run.id, call_id)
+
+    def new_approval(
+        self,
+        run: Run,
+        call_id: str,
+        tool: str,
+        args: dict[str, Any],
+        decision: ToolDecision,
+        *,
+        timeout_seconds: int,
+    ) -> Approval:
+        now = self._d.clock.now()
+        return Approval(
+            id=self._d.ids.new("appr"),
+            workspace_id=run.workspace_id,
+            run_id=run.id,
+            task_id=run.task_id,
+            call_id=call_id,
+            tool=tool,
+            rule=decision.rule,
+            reason=decision.reason,
+            requested_at=now,
+            deadline=now + timedelta(seconds=timeout_seconds),
+            args=args,
+            role=run.role,
+        )
+
+    async def park(
+        self, run: Run, approval: Approval, events: list[RunEvent], checkpoint: bytes
+    ) -> Approval:
+        """Leave the run waiting for a person: the request stored (or the one
+        already made for this tool call found), the run parked with its
+        checkpoint, the card saying why. No lease is kept; the agent's slot is."""
+        async with self._d.store.unit_of_work(run.workspace_id) as uow:
+            stored = await uow.approvals.add(approval)
+            ann = Announcer(uow, self._d.clock, self._d.ids)
+            now = self._d.clock.now()
+            run.move(RunStatus.AWAITING_APPROVAL, now=now)
+            run.lease_owner, run.lease_expires_at = None, None
+            await uow.runs.save(run, checkpoint=checkpoint)
+            await uow.events.append(events)
+            await ann.run_events(events)
+            task = await uow.tasks.get(run.task_id)
+            if stored.status.is_decided:
+                # Decided before this attempt parked (a resumed run asking
+                # again): no need to wait, back to pending at once.
+                await resume_decided(uow, ann, run, task, stored, now=now)
+            elif task.status is TaskStatus.IN_PROGRESS:
+                task.waiting_reason = waiting_text(stored)
+                await uow.tasks.update(task)
+                await ann.task_changed(task)
+            await uow.commit()
+        self._d.outbox.submit(ann.messages)
+        return stored
+
     async def finish(
         self, run: Run, outcome: Outcome, events: list[RunEvent], checkpoint: bytes | None = None
     ) -> Task:
@@ -223,6 +311,10 @@ class Lifecycle:
             await uow.tasks.update(parent)
             await ann.task_changed(parent)
             parent_id = parent.parent_id
+
+
+def _tool_key(run: Run, call_id: str) -> str:
+    return f"tool:{run.id}:{call_id}"
 
 
 def _charge(task: Task, run: Run) -> None:

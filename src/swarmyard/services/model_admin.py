@@ -23,6 +23,7 @@ from ..domain import (
     ModelPrice,
     PriceSpec,
     Problem,
+    ProviderKind,
     ProviderSpec,
     ValidationFailed,
     model_ref,
@@ -42,7 +43,8 @@ class ProviderView:
     key: str  # "stored", "env", "env-missing" or "none" — never the key itself
 
     def as_dict(self) -> dict[str, Any]:
-        body = self.spec.model_dump(mode="json", exclude_none=True)
+        # Where a local model's file lies on the server's disk is the operator's business.
+        body = self.spec.model_dump(mode="json", exclude_none=True, exclude={"model_file"})
         return {**body, "origin": self.origin, "key": self.key, "local": self.spec.is_local}
 
 
@@ -55,12 +57,14 @@ class ModelAdmin:
         *,
         file_providers: list[ProviderSpec],
         offline_fallback: bool = True,
+        builtin_providers: list[ProviderSpec] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self._d = deps
         self._dir = directory
         self._secrets = secrets
         self._file = file_providers
+        self._builtin = list(builtin_providers or [])
         self._offline = offline_fallback
         # Where the file's key variables are looked up, to say whether each is set.
         self._environ: Mapping[str, str] = os.environ if environ is None else environ
@@ -72,6 +76,7 @@ class ModelAdmin:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             stored = await uow.providers.list()
         out += [ProviderView(s.spec, "api", "stored" if s.sealed_key else "none") for s in stored]
+        out += [ProviderView(p, "builtin", "none") for p in self._builtin]
         if self._offline:
             out.append(ProviderView(OFFLINE_PROVIDER, "builtin", "none"))
         return out
@@ -87,6 +92,16 @@ class ModelAdmin:
                     "api_key_env",
                     "providers registered through the API take the key itself ('api_key'); "
                     "environment variables are for the platform file",
+                )
+            )
+        if spec.kind is ProviderKind.LOCAL:
+            # It would start a process on the host with a file the workspace names.
+            problems.append(
+                Problem(
+                    "kind",
+                    "a 'local' provider runs a model file on the server's own machine and is "
+                    "set up by the operator in swarmyard.toml; for a model server of your own "
+                    "use kind 'openai-compatible' or 'ollama'",
                 )
             )
         problems += [

@@ -7,8 +7,10 @@ Sources, merged per workspace:
 - providers registered through the API (this workspace only; keys sealed in
   the database and opened here, in memory, when a client is built);
 - the workspace's price overrides and routing rules (database);
-- the built-in offline model, the last resort of every chain (unless the
-  platform file turns it off).
+- the platform's own providers: the free local tier (a GGUF model that
+  llama.cpp runs on this machine, when installed) and the built-in offline
+  model, the last resort of every chain (unless the platform file turns it
+  off, or the local tier takes its place).
 
 A price comes from, in order: the workspace's override, the platform file,
 the model's own `price`, zero for a local provider, the public price table.
@@ -41,7 +43,7 @@ from ..domain.routing import Candidate, RoutingRules
 from ..ports import PriceTable, SecretBox, SecretUnreadable
 from .deps import Deps
 
-__all__ = ["OFFLINE_PROVIDER", "ModelDirectory", "ModelSource", "Snapshot"]
+__all__ = ["OFFLINE_PROVIDER", "ModelDirectory", "ModelSource", "Snapshot", "platform_price"]
 
 OFFLINE_PROVIDER = ProviderSpec(
     name="offline",
@@ -85,12 +87,18 @@ class ModelDirectory:
         prices: PriceTable,
         secrets: SecretBox,
         offline_fallback: bool = True,
+        builtin_providers: list[ProviderSpec] | None = None,
         ttl_seconds: float = 5.0,
     ) -> None:
         self._d = deps
         self._file_providers = [p for p in file_providers if p.enabled]
+        self._builtin = list(builtin_providers or [])
         # Disabled ones too: their names stay reserved for the file.
-        self._file_names = {p.name for p in file_providers} | {OFFLINE_PROVIDER.name}
+        self._file_names = (
+            {p.name for p in file_providers}
+            | {p.name for p in self._builtin}
+            | {OFFLINE_PROVIDER.name}
+        )
         self._file_keys = file_keys or {}
         self._file_prices = file_prices
         self._file_rules = file_rules
@@ -111,7 +119,7 @@ class ModelDirectory:
         """Models of the platform file that no price source knows (start-up check)."""
         return [
             model_ref(p.name, m.name)
-            for p in self._file_providers
+            for p in [*self._file_providers, *self._builtin]
             for m in p.models
             if self._price(p, m, {}) is None
         ]
@@ -159,6 +167,7 @@ class ModelDirectory:
                     snap.unreadable_keys.append(record.spec.name)
                     continue
             entries.append((record.spec, key, "api"))
+        entries += [(p, None, "builtin") for p in self._builtin]
         if self._offline:
             entries.append((OFFLINE_PROVIDER, None, "builtin"))
         for provider, key, origin in entries:
@@ -197,29 +206,44 @@ class ModelDirectory:
                 max_output_tokens=model.max_output_tokens,
                 local=provider.is_local,
                 offline=provider.kind is ProviderKind.OFFLINE,
+                last_resort=provider.kind is ProviderKind.LOCAL,
+                tool_calls=model.tool_calls,
             )
         )
 
     def _price(
         self, provider: ProviderSpec, model: ModelSpec, overrides: dict[str, ModelPrice]
-    ) -> tuple[tuple[float, float, float], str] | None:
+    ) -> Priced | None:
         ref = model_ref(provider.name, model.name)
         if ref in overrides:
             o = overrides[ref]
             return (o.input_per_mtok, o.output_per_mtok, o.cached_input_per_mtok), "override"
-        for spec, source in ((self._file_prices.get(ref), "file"), (model.price, "model")):
-            if spec is not None:
-                return (
-                    (spec.input_per_mtok, spec.output_per_mtok, spec.cached_input_per_mtok),
-                    source,
-                )
-        if provider.is_local:
-            return (0.0, 0.0, 0.0), "local"
-        if provider.kind.has_public_prices:
-            listed = self._table.price(provider.kind.value, model.name)
-            if listed is not None:
-                return (
-                    (listed.input_per_mtok, listed.output_per_mtok, listed.cached_input_per_mtok),
-                    "public",
-                )
-        return None
+        return platform_price(provider, model, self._file_prices, self._table)
+
+
+# (input, output, cached input) USD per Mtok, and where the price came from.
+Priced = tuple[tuple[float, float, float], str]
+
+
+def platform_price(
+    provider: ProviderSpec, model: ModelSpec, file_prices: dict[str, PriceSpec], table: PriceTable
+) -> Priced | None:
+    """A model's price before any workspace's override: the platform file's,
+    the model's own, zero for a local provider, the public table's."""
+    ref = model_ref(provider.name, model.name)
+    for spec, source in ((file_prices.get(ref), "file"), (model.price, "model")):
+        if spec is not None:
+            return (
+                (spec.input_per_mtok, spec.output_per_mtok, spec.cached_input_per_mtok),
+                source,
+            )
+    if provider.is_local:
+        return (0.0, 0.0, 0.0), "local"
+    if provider.kind.has_public_prices:
+        listed = table.price(provider.kind.value, model.name)
+        if listed is not None:
+            return (
+                (listed.input_per_mtok, listed.output_per_mtok, listed.cached_input_per_mtok),
+                "public",
+            )
+    return None

@@ -6,6 +6,7 @@ import builtins
 from typing import Any
 
 from ..domain import (
+    ACTIVE_RUN_STATUSES,
     Agent,
     AgentHealth,
     AgentManifest,
@@ -14,7 +15,6 @@ from ..domain import (
     Dependency,
     LearningProfile,
     Problem,
-    RunStatus,
     ValidationFailed,
     parse_version,
 )
@@ -169,9 +169,7 @@ class Registry:
                     "or force it",
                     details={"dependants": dependants},
                 )
-            active = await uow.runs.list(
-                agent_id=agent.id, statuses=(RunStatus.PENDING, RunStatus.RUNNING)
-            )
+            active = await uow.runs.list(agent_id=agent.id, statuses=ACTIVE_RUN_STATUSES)
             if active and not force:
                 raise Conflict(
                     f"{agent.name} has {len(active)} active run(s); stop them first or force it",

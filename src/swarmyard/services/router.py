@@ -314,7 +314,13 @@ class ModelRouter:
         if opened is None:
             return
         client, held = opened
-        t.call = dataclasses.replace(t.call, max_tokens=self._max_out(t.call, t.cand))
+        t.call = dataclasses.replace(
+            t.call,
+            max_tokens=self._max_out(t.call, t.cand),
+            # A model that answers in text only would spend its small context
+            # window on tool definitions it cannot use.
+            tools=t.call.tools if t.cand.tool_calls else [],
+        )
         settled = False
         try:
             for attempt in range(1, t.src.provider.max_retries + 2):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from ..domain import MissedTicks, Problem, Schedule, ValidationFailed
 from ..ports import UnitOfWork
@@ -21,9 +21,10 @@ from .announce import Announcer
 from .deps import Deps
 from .tasks import NewTask, TaskService
 
-__all__ = ["MIN_INTERVAL", "ScheduleService", "next_tick"]
+__all__ = ["MAX_PREVIEW", "MIN_INTERVAL", "ScheduleService", "next_tick", "upcoming_ticks"]
 
 MIN_INTERVAL = timedelta(seconds=60)
+MAX_PREVIEW = 20
 _TEMPLATE_KEYS = {
     "title",
     "type",
@@ -36,19 +37,63 @@ _TEMPLATE_KEYS = {
     "review_required",
     "max_attempts",
 }
+# croniter's fields in order, with what each accepts: a bad expression is
+# explained by the field at fault, not by croniter's message for the whole.
+_FIELDS = (
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day of month", "1-31"),
+    ("month", "1-12 or jan-dec"),
+    ("day of week", "0-7 or sun-sat"),
+    ("second", "0-59"),
+    ("year", "1970-2099"),
+)
+# The fields the scheduler's tick writes, and those pausing and resuming
+# write: each leaves the other's alone, so one at the same moment as the
+# other loses nothing.
+_TICK_FIELDS = ("next_run_at", "updated_at", "last_run_at", "last_task_id", "runs")
+_SWITCH_FIELDS = ("enabled", "next_run_at", "updated_at")
 
 
 def next_tick(cron: str, tz: str, after: datetime) -> datetime:
     """The first tick strictly after `after`, in UTC."""
+    return upcoming_ticks(cron, tz, after, 1)[0]
+
+
+def upcoming_ticks(cron: str, tz: str, after: datetime, count: int) -> builtins.list[datetime]:
+    """The next `count` ticks strictly after `after`, in UTC."""
     zone = ZoneInfo(tz)
     it = croniter(cron, after.astimezone(zone))
-    nxt: datetime = it.get_next(datetime)
-    return nxt.astimezone(ZoneInfo("UTC"))
+    utc = ZoneInfo("UTC")
+    return [it.get_next(datetime).astimezone(utc) for _ in range(count)]
 
 
-def validate_schedule(
-    cron: str, tz: str, template: dict[str, Any], missed: str, now: datetime
-) -> list[Problem]:
+def _bad_field(cron: str) -> str:
+    """Why croniter refuses `cron`, said of the field at fault."""
+    fields = cron.split()
+    if cron.strip().startswith("@"):
+        return (
+            f"{cron.strip()!r} is not a known shortcut "
+            "(@hourly, @daily, @weekly, @monthly, @yearly)"
+        )
+    if not 5 <= len(fields) <= len(_FIELDS):
+        return (
+            f"{cron!r} has {len(fields)} field(s); a cron expression has 5: "
+            "minute, hour, day of month, month, day of week"
+        )
+    for i, value in enumerate(fields):
+        alone = " ".join(value if j == i else "*" for j in range(len(fields)))
+        if not croniter.is_valid(alone):
+            name, accepted = _FIELDS[i]
+            return (
+                f"the {name} field {value!r} is not valid"
+                f" (it takes {accepted}, *, lists, ranges and steps)"
+            )
+    return f"{cron!r} is not a valid cron expression"
+
+
+def cron_problems(cron: str, tz: str, now: datetime) -> builtins.list[Problem]:
+    """What is wrong with a schedule's expression and time zone (nothing: [])."""
     problems: list[Problem] = []
     try:
         ZoneInfo(tz)
@@ -56,18 +101,28 @@ def validate_schedule(
         problems.append(Problem("timezone", f"unknown time zone {tz!r}"))
         tz = "UTC"
     if not croniter.is_valid(cron):
-        problems.append(Problem("cron", f"{cron!r} is not a valid cron expression"))
-    else:
-        first = next_tick(cron, tz, now)
-        second = next_tick(cron, tz, first)
-        if second - first < MIN_INTERVAL:
-            problems.append(
-                Problem(
-                    "cron",
-                    f"fires every {(second - first).total_seconds():.0f}"
-                    f" s; the minimum interval is 60 s",
-                )
+        problems.append(Problem("cron", _bad_field(cron)))
+        return problems
+    try:
+        first, second = upcoming_ticks(cron, tz, now, 2)
+    except CroniterBadDateError:
+        problems.append(Problem("cron", f"{cron!r} never fires: no date matches it"))
+        return problems
+    if second - first < MIN_INTERVAL:
+        problems.append(
+            Problem(
+                "cron",
+                f"fires every {(second - first).total_seconds():.0f}"
+                f" s; the minimum interval is 60 s",
             )
+        )
+    return problems
+
+
+def validate_schedule(
+    cron: str, tz: str, template: dict[str, Any], missed: str, now: datetime
+) -> list[Problem]:
+    problems = cron_problems(cron, tz, now)
     if missed not in MissedTicks.__members__.values():
         problems.append(Problem("missed", f"{missed!r} is not one of: skip, once"))
     unknown = sorted(set(template) - _TEMPLATE_KEYS)
@@ -132,6 +187,28 @@ class ScheduleService:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             return await uow.schedules.get(schedule_id)
 
+    def preview(self, cron: str, timezone: str = "UTC", count: int = 5) -> builtins.list[datetime]:
+        """The next `count` ticks of an expression from now, in UTC; creates nothing.
+        422 naming the problem when the expression or the zone would be refused."""
+        now = self._d.clock.now()
+        problems = cron_problems(cron, timezone, now)
+        if not 1 <= count <= MAX_PREVIEW:
+            problems.append(Problem("count", f"must be 1 to {MAX_PREVIEW}"))
+        if problems:
+            raise ValidationFailed("cron expression", problems)
+        return upcoming_ticks(cron, timezone, now, count)
+
+    async def set_enabled(self, workspace_id: str, schedule_id: str, enabled: bool) -> Schedule:
+        """Pause (False) or resume (True); doing either twice changes nothing."""
+        now = self._d.clock.now()
+        async with self._d.store.unit_of_work(workspace_id) as uow:
+            s = await uow.schedules.get(schedule_id)
+            changed = s.resume(now, next_tick(s.cron, s.timezone, now)) if enabled else s.pause(now)
+            if changed:
+                await uow.schedules.update(s, only=_SWITCH_FIELDS)
+                await uow.commit()
+        return s
+
     async def delete(self, workspace_id: str, schedule_id: str) -> None:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             await uow.schedules.get(schedule_id)
@@ -175,5 +252,5 @@ class ScheduleService:
             await ann.task_changed(task)
             s.last_run_at, s.last_task_id, s.runs = now, task.id, s.runs + 1
             task_id = task.id
-        await uow.schedules.update(s)
+        await uow.schedules.update(s, only=_TICK_FIELDS)
         return task_id

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import (
+    ACTIVE_RUN_STATUSES,
     TASK_TYPES,
     Complexity,
     Conflict,
     NotFound,
     Priority,
     Problem,
-    RunStatus,
     Task,
     TaskStatus,
     ValidationFailed,
@@ -246,9 +246,7 @@ class TaskService:
                 task.waiting_reason = None
                 await uow.tasks.update(task)
                 await ann.task_changed(task, previous=previous.value)
-                for run in await uow.runs.list(
-                    task_id=task.id, statuses=(RunStatus.PENDING, RunStatus.RUNNING)
-                ):
+                for run in await uow.runs.list(task_id=task.id, statuses=ACTIVE_RUN_STATUSES):
                     await request_stop(uow, ann, run, now, reason="task cancelled")
             queue.extend(await uow.tasks.list(TaskFilter(parent_id=task.id), Page(limit=500)))
 

@@ -13,6 +13,7 @@ from ..domain import (
     MICROUSD_PER_CENT,
     Agent,
     AgentManifest,
+    Approval,
     LearningProfile,
     ModelPrice,
     Project,
@@ -25,6 +26,7 @@ from .budgets import BudgetStatus
 
 __all__ = [
     "agent_view",
+    "approval_view",
     "budget_view",
     "learning_view",
     "manifest_view",
@@ -134,6 +136,26 @@ def agent_view(a: Agent, now: datetime) -> dict[str, Any]:
     }
 
 
+def approval_view(a: Approval) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "run_id": a.run_id,
+        "task_id": a.task_id,
+        "call_id": a.call_id,
+        "tool": a.tool,
+        "args": a.args,
+        "role": a.role,
+        "rule": a.rule,
+        "reason": a.reason,
+        "status": a.status.value,
+        "requested_at": _iso(a.requested_at),
+        "deadline": _iso(a.deadline),
+        "decided_at": _iso(a.decided_at),
+        "decided_by": a.decided_by,
+        "comment": a.comment,
+    }
+
+
 def learning_view(p: LearningProfile) -> dict[str, Any]:
     return {
         "task_type": p.task_type,
@@ -171,7 +193,8 @@ def schedule_view(s: Schedule) -> dict[str, Any]:
         "task": dict(s.template),
         "missed": s.missed.value,
         "enabled": s.enabled,
-        "next_run_at": _iso(s.next_run_at),
+        # A paused schedule has no next run: resuming waits for the next tick from then.
+        "next_run_at": _iso(s.next_run_at) if s.enabled else None,
         "last_run_at": _iso(s.last_run_at),
         "last_task_id": s.last_task_id,
         "runs": s.runs,

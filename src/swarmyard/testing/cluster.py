@@ -237,7 +237,15 @@ def run_problems(events: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The current environment without any SWARMYARD_ setting, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARMYARD_")}
+    """The current environment without any SWARMYARD_ setting, plus `extra`.
+
+    SWARMYARD_LOCAL_MODEL stays: a test run that turned the free local tier
+    off (with the `local` extra installed, it would otherwise answer every
+    call of the processes started here) keeps it off in them."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SWARMYARD_") or k == "SWARMYARD_LOCAL_MODEL"
+    }
     env.update(extra)
     return env

@@ -10,14 +10,17 @@ fixed vocabularies of the domain, which the forms offer as choices.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from ..domain import TASK_TYPES, Complexity, Priority, TaskStatus
+from ..authz import ACTIONS
+from ..domain import TASK_TYPES, Complexity, MissedTicks, Priority, TaskStatus
 from ._assets import StaticAssets
 
 __all__ = ["NAV", "NavItem", "Pages"]
@@ -30,12 +33,18 @@ class NavItem:
     page: str
     label: str
     href: str
+    # The action a session needs to be shown the item: the shell cannot know
+    # who asks, so the item is rendered hidden and ui/shell.js shows it when
+    # the session's /auth/me lists the action.
+    action: str | None = None
 
 
 NAV: tuple[NavItem, ...] = (
     NavItem("board", "Board", "/board"),
     NavItem("agents", "Agents", "/agents"),
     NavItem("costs", "Costs", "/costs"),
+    NavItem("schedules", "Schedules", "/schedules"),
+    NavItem("audit", "Audit", "/audit", action="audit.read"),
 )
 
 # The flow of work, left to right; the others are where work stops, shown apart.
@@ -64,6 +73,20 @@ _NO_CACHE = {"cache-control": "no-cache"}
 
 def _column(status: TaskStatus) -> dict[str, str]:
     return {"status": status.value, "label": STATUS_LABELS[status]}
+
+
+@cache
+def _timezones() -> list[str]:
+    """The zones the server knows, which are the ones a schedule may use."""
+    return sorted(available_timezones())
+
+
+@cache
+def _audit_actions() -> list[str]:
+    """Suggestions for the audit filter: each kind ("task.", which the API
+    takes as a prefix) and each action of the catalogue."""
+    kinds = {name.split(".", 1)[0] + "." for name in ACTIONS}
+    return sorted(kinds) + sorted(ACTIONS)
 
 
 class Pages:
@@ -116,6 +139,23 @@ class Pages:
         @router.get("/costs")
         async def costs(request: Request) -> Response:
             return render(request, "costs.html", page="costs", title="Costs")
+
+        @router.get("/schedules")
+        async def schedules(request: Request) -> Response:
+            return render(
+                request,
+                "schedules.html",
+                page="schedules",
+                title="Schedules",
+                timezones=_timezones(),
+                missed_policies=[m.value for m in MissedTicks],
+            )
+
+        @router.get("/audit")
+        async def audit(request: Request) -> Response:
+            return render(
+                request, "audit.html", page="audit", title="Audit log", actions=_audit_actions()
+            )
 
         # Any id is rendered (escaped) into the shell: the API answers for
         # ids that name nothing, and the page shows its answer.

@@ -5,6 +5,7 @@ provider, which queues chat-completion bodies verbatim)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import traceback
 from typing import Any
@@ -27,8 +28,9 @@ from swarmyard.adapters.llm import (
     ModelUnavailable,
     OpenAICompatibleModel,
 )
+from swarmyard.adapters.llm._tool_names import WireNames
 from swarmyard.adapters.llm.errors import ModelConfigurationError
-from swarmyard.ports import ModelCall, ModelClient
+from swarmyard.ports import ModelCall, ModelClient, ToolSpec
 from swarmyard.testing.providers import Reply, ToolCall
 
 SECRET = "sk-test-4f9a1c77e2b0d3secret"
@@ -290,3 +292,38 @@ async def test_streams_deltas_then_the_response_with_usage(
     (sent,) = fake_provider.requests
     assert sent.body["max_tokens"] == 128
     assert sent.body["stream"] is True
+
+
+async def test_dotted_tool_names_go_out_in_the_wire_form_and_come_back(
+    model: Any, chat_server: Any, completion: Any
+) -> None:
+    spec = ToolSpec("mcp.time.get_current_time", "The time now.", {"type": "object"})
+    read = ToolSpec("fs.read", "Read a file.", {"type": "object"})
+    history = [
+        ModelRequest(parts=[UserPromptPart("What time is it?")]),
+        ModelResponse(parts=[ToolCallPart("fs.read", {"path": "a"}, "call_1")]),
+        ModelRequest(parts=[ToolReturnPart("fs.read", "text", "call_1")]),
+    ]
+    chat_server.reply(
+        completion("", [{"id": "call_2", "name": "mcp__time__get_current_time", "args": {}}])
+    )
+    response = await model.request(ModelCall(messages=history, tools=[spec, read]))
+    (sent,) = chat_server.requests
+    names = [t["function"]["name"] for t in sent["tools"]]
+    assert names == ["mcp__time__get_current_time", "fs__read"]
+    assert all(re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", n) for n in names)
+    assert sent["messages"][1]["tool_calls"][0]["function"]["name"] == "fs__read"
+    (called,) = [p for p in response.parts if isinstance(p, ToolCallPart)]
+    assert called.tool_name == "mcp.time.get_current_time"
+    # The history handed in is not changed.
+    assert history[1].parts[0].tool_name == "fs.read"  # type: ignore[union-attr]
+
+
+def test_wire_names_stay_valid_and_distinct() -> None:
+    long = "mcp." + "x" * 80 + ".tool"
+    names = WireNames(["fs.read", "fs_read", long, "odd name!"])
+    assert names.out("fs.read") != names.out("fs_read")
+    assert len(names.out(long)) <= 64
+    assert names.back(names.out(long)) == long
+    assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", names.out("odd name!"))
+    assert names.back("made_up") == "made_up"

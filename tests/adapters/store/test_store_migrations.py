@@ -20,7 +20,7 @@ from swarmyard.adapters.store.migrator import (
     current_revision,
     head_revision,
 )
-from swarmyard.adapters.store.tables import metadata
+from swarmyard.adapters.store.tables import is_search_index, metadata
 from swarmyard.domain import Workspace
 from swarmyard.domain.clock import FakeClock
 
@@ -35,14 +35,22 @@ _SPENDING = {
     "providers",
     "workspace_documents",
 }
+# The tables revisions after 0004 add.
+_LATER = {"approvals", "memory_items", "mcp_servers"}
+
+
+def _described(name: str | None, type_: str, parents: object) -> bool:
+    # The full-text indexes of memory items are outside the metadata (tables.py).
+    return not is_search_index(name)
 
 
 def _diff(conn: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(conn), metadata))
+    context = MigrationContext.configure(conn, opts={"include_name": _described})
+    return list(compare_metadata(context, metadata))
 
 
 def _tables(conn: Connection) -> set[str]:
-    return set(inspect(conn).get_table_names())
+    return {t for t in inspect(conn).get_table_names() if not is_search_index(t)}
 
 
 async def test_head_matches_the_table_metadata(sql_url: str) -> None:
@@ -106,7 +114,11 @@ async def test_downgrading_the_settings_keeps_every_other_row(sql_url: str) -> N
             await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0002"))
         async with store.engine.connect() as conn:
             tables = await conn.run_sync(_tables)
-        assert tables == {*metadata.tables, "alembic_version"} - {"workspace_settings", *_SPENDING}
+        assert tables == {*metadata.tables, "alembic_version"} - {
+            "workspace_settings",
+            *_SPENDING,
+            *_LATER,
+        }
         assert await current_revision(store.engine) == "0002"
         assert [w.id for w in await store.list_workspaces()] == ["w1"]
         await store.migrate()

@@ -9,11 +9,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -25,6 +25,7 @@ except ImportError:  # the `browser` fixture skips or fails, saying why
     Locator = Page = Any  # type: ignore[misc,assignment]
     expect = None
 
+T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
 STARTUP_SECONDS = 30.0
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
@@ -103,6 +104,20 @@ class UiServer:
         installed = {a["manifest_id"] for a in self.api("GET", "/agents")["items"]}
         if manifest not in installed:
             self.api("POST", "/agents", json={"manifest": manifest})
+
+    def until(self, check: Callable[[], T | None], timeout: float = 30.0) -> T:
+        """Re-check `check` whenever the board changes, until it answers
+        something. Subscribed before the first check, so no change is missed."""
+        import websockets.sync.client as ws_client
+
+        url = f"{self.url.replace('http', 'ws')}/ws?access_token={self.owner_key}"
+        deadline = time.monotonic() + timeout
+        with ws_client.connect(url, open_timeout=10) as ws:
+            ws.send(json.dumps({"subscribe": "board"}))
+            ws.recv(timeout=10)  # the subscription's acknowledgement
+            while (found := check()) is None:
+                ws.recv(timeout=max(0.1, deadline - time.monotonic()))
+        return found
 
     def settle(self, task_id: str) -> dict[str, Any]:
         """Wait for the task to settle: its SSE stream ends when it does."""

@@ -13,18 +13,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def first_run(server: UiServer, task_id: str) -> dict[str, object]:
     """The task's first run, waiting on its board messages rather than polling."""
-    import json
 
-    import websockets.sync.client as ws_client
+    def run() -> dict[str, object] | None:
+        runs = server.api("GET", f"/tasks/{task_id}/runs")["items"]
+        return runs[0] if runs else None
 
-    url = f"{server.url.replace('http', 'ws')}/ws?access_token={server.owner_key}"
-    with ws_client.connect(url, open_timeout=10) as ws:
-        ws.send(json.dumps({"subscribe": "board"}))
-        ws.recv(timeout=10)
-        while not (runs := server.api("GET", f"/tasks/{task_id}/runs")["items"]):
-            ws.recv(timeout=20)
-    run: dict[str, object] = runs[0]
-    return run
+    return server.until(run)
 
 
 def test_a_running_run_is_stopped_from_the_console(

@@ -1,5 +1,6 @@
 """Model adapters: the built-in offline model, one client per vendor wire
 protocol (OpenAI, OpenAI-compatible servers, Ollama, Anthropic, Gemini), the
+free local tier (`local`: a GGUF model in a llama.cpp child server), the
 factory that builds them from the providers' settings, the public price
 table.
 

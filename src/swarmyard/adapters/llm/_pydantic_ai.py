@@ -54,6 +54,7 @@ from pydantic_ai.tools import ToolDefinition
 
 from ...ports import ModelCall, ToolSpec
 from ._redact import Redactor, safe_url
+from ._tool_names import WireNames
 from .errors import (
     ModelConfigurationError,
     ModelError,
@@ -118,16 +119,20 @@ class PydanticAIClient:
         self._close = close
 
     async def request(self, call: ModelCall) -> ModelResponse:
-        settings, params = _arguments(call)
+        names = WireNames([t.name for t in call.tools])
+        settings, params = _arguments(call, names)
         try:
-            return await self._model.request(call.messages, settings, params)
+            response = await self._model.request(names.messages(call.messages), settings, params)
         except (ModelAPIError, UnexpectedModelBehavior) as exc:
             raise self._translate(exc) from None
+        return names.response(response)
 
     async def stream(self, call: ModelCall) -> AsyncIterator[str | ModelResponse]:
-        settings, params = _arguments(call)
+        names = WireNames([t.name for t in call.tools])
+        settings, params = _arguments(call, names)
+        history = names.messages(call.messages)
         try:
-            async with self._model.request_stream(call.messages, settings, params) as streamed:
+            async with self._model.request_stream(history, settings, params) as streamed:
                 async for event in streamed:
                     if delta := _text_delta(event):
                         yield delta
@@ -135,7 +140,7 @@ class PydanticAIClient:
         except (ModelAPIError, UnexpectedModelBehavior) as exc:
             # Also mid-stream: a dropped connection or an error event after some deltas.
             raise self._translate(exc) from None
-        yield response
+        yield names.response(response)
 
     async def aclose(self) -> None:
         await self._close()
@@ -196,17 +201,18 @@ def vendor_endpoint(
     return name, (base_url or "").strip() or default_url
 
 
-def _arguments(call: ModelCall) -> tuple[ModelSettings | None, ModelRequestParameters]:
-    params = ModelRequestParameters(function_tools=[_tool_definition(t) for t in call.tools])
+def _arguments(
+    call: ModelCall, names: WireNames
+) -> tuple[ModelSettings | None, ModelRequestParameters]:
+    tools = [_tool_definition(t, names.out(t.name)) for t in call.tools]
+    params = ModelRequestParameters(function_tools=tools)
     settings = ModelSettings(max_tokens=call.max_tokens) if call.max_tokens else None
     return settings, params
 
 
-def _tool_definition(spec: ToolSpec) -> ToolDefinition:
+def _tool_definition(spec: ToolSpec, wire: str) -> ToolDefinition:
     schema = spec.parameters or {"type": "object", "properties": {}}
-    return ToolDefinition(
-        name=spec.name, description=spec.description, parameters_json_schema=schema
-    )
+    return ToolDefinition(name=wire, description=spec.description, parameters_json_schema=schema)
 
 
 def _text_delta(event: ModelResponseStreamEvent) -> str:

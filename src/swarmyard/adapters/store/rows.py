@@ -20,12 +20,16 @@ from swarmyard.domain import (
     AgentManifest,
     AgentStatus,
     ApiKey,
+    Approval,
+    ApprovalStatus,
     AuditEntry,
     Complexity,
     EventType,
     Execution,
     LearningProfile,
     Membership,
+    MemoryItem,
+    MemoryKind,
     MissedTicks,
     Priority,
     Project,
@@ -48,11 +52,13 @@ if TYPE_CHECKING:
 __all__ = [
     "AGENTS",
     "API_KEYS",
+    "APPROVALS",
     "AUDIT",
     "EVENTS",
     "EXECUTIONS",
     "IDEMPOTENCY",
     "MEMBERSHIPS",
+    "MEMORY_ITEMS",
     "OUTBOX",
     "PROFILES",
     "PROJECTS",
@@ -183,6 +189,12 @@ SCHEDULES = Codec(
     times=("next_run_at", "created_at", "last_run_at", "updated_at"),
     convert={"missed": _enum(MissedTicks)},
 )
+APPROVALS = Codec(
+    Approval,
+    json=("args",),
+    times=("requested_at", "deadline", "decided_at"),
+    convert={"status": _enum(ApprovalStatus)},
+)
 IDEMPOTENCY = Codec(IdempotentResponse, times=("created_at",))
 # `stored` says whether a row was written at all: every stored row is.
 OUTBOX = Codec(OutboxMessage, times=("created_at",), transient=("stored",))
@@ -197,6 +209,12 @@ API_KEYS = Codec(
 )
 REFRESH_TOKENS = Codec(RefreshToken, times=("created_at", "expires_at", "used_at", "revoked_at"))
 AUDIT = Codec(AuditEntry, json=("details",), times=("at",))
+MEMORY_ITEMS = Codec(
+    MemoryItem,
+    json=("tags",),
+    times=("created_at", "expires_at"),
+    convert={"kind": _enum(MemoryKind)},
+)
 
 
 def manifest_row(workspace_id: str, manifest: AgentManifest) -> Row:

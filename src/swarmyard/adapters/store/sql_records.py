@@ -3,7 +3,7 @@ profiles, schedules, idempotency keys and the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -78,9 +78,13 @@ class SqlScheduleRepo:
             raise NotFound("schedule", schedule_id)
         return found[0]
 
-    async def update(self, schedule: Schedule) -> None:
+    async def update(self, schedule: Schedule, *, only: Collection[str] | None = None) -> None:
         fixed = ("id", "workspace_id", "created_at")
-        values = {k: v for k, v in rows.SCHEDULES.encode(schedule).items() if k not in fixed}
+        values = {
+            k: v
+            for k, v in rows.SCHEDULES.encode(schedule).items()
+            if k not in fixed and (only is None or k in only)
+        }
         statement = (
             update(schedules)
             .where(self._tx.scoped(schedules), schedules.c.id == schedule.id)

@@ -40,7 +40,12 @@ _FIRST_PAGE = Page()
 # The checkpoint can be large: only `checkpoint()` reads it.
 _RUN = [c for c in runs.c if c.name != "checkpoint"]
 # Never written by save: identity, tenancy, birth, and the fencing token.
-_HOLDS_SLOT = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
+# A run waiting for approval keeps its agent's slot, as a delegating one does (ADR 14).
+_HOLDS_SLOT = (
+    RunStatus.PENDING.value,
+    RunStatus.RUNNING.value,
+    RunStatus.AWAITING_APPROVAL.value,
+)
 
 
 class SqlRunRepo:

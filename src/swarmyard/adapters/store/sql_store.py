@@ -24,6 +24,7 @@ from swarmyard.domain import Conflict, NotFound, Reservation, Workspace
 from swarmyard.ports import (
     AgentRepo,
     ApiKeyRepo,
+    ApprovalRepo,
     AuditRepo,
     BudgetRepo,
     EventRepo,
@@ -31,7 +32,9 @@ from swarmyard.ports import (
     LearningRepo,
     LedgerRepo,
     ManifestRepo,
+    McpServerRepo,
     MembershipRepo,
+    MemoryRepo,
     OutboxMessage,
     OutboxRepo,
     PriceRepo,
@@ -47,11 +50,14 @@ from swarmyard.ports import (
 from . import migrator, rows, sql_budgets, sql_workspace
 from .engine import READ_ONLY, create_engine
 from .gate import WriteGate
+from .sql_approvals import SqlApprovalRepo
 from .sql_base import SqlConn, SqlTx
 from .sql_budgets import SqlBudgetRepo
 from .sql_catalog import SqlAgentRepo, SqlManifestRepo, SqlProjectRepo
 from .sql_identity import SqlIdentityUnitOfWork
+from .sql_mcp import SqlMcpServerRepo
 from .sql_members import SqlApiKeyRepo, SqlAuditRepo, SqlMembershipRepo
+from .sql_memory_items import SqlMemoryRepo
 from .sql_records import SqlIdempotencyRepo, SqlLearningRepo, SqlOutboxRepo, SqlScheduleRepo
 from .sql_runs import SqlEventRepo, SqlRunRepo
 from .sql_spend import SqlLedgerRepo, SqlPriceRepo, SqlProviderRepo, SqlSettingsRepo
@@ -84,6 +90,9 @@ class SqlUnitOfWork:
         self.events: EventRepo = SqlEventRepo(tx)
         self.learning: LearningRepo = SqlLearningRepo(tx)
         self.schedules: ScheduleRepo = SqlScheduleRepo(tx)
+        self.approvals: ApprovalRepo = SqlApprovalRepo(tx)
+        self.memory: MemoryRepo = SqlMemoryRepo(tx)
+        self.mcp_servers: McpServerRepo = SqlMcpServerRepo(tx)
         self.idempotency: IdempotencyRepo = SqlIdempotencyRepo(tx)
         self.outbox: OutboxRepo = SqlOutboxRepo(tx)
         self.members: MembershipRepo = SqlMembershipRepo(tx)

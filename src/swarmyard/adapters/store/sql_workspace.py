@@ -23,6 +23,7 @@ from .sql_base import SqlTx
 from .tables import (
     agents,
     api_keys,
+    approvals,
     audit,
     budget_counters,
     budget_reservations,
@@ -32,7 +33,9 @@ from .tables import (
     learning_profiles,
     ledger,
     manifests,
+    mcp_servers,
     memberships,
+    memory_items,
     model_prices,
     outbox,
     projects,
@@ -53,6 +56,9 @@ __all__ = ["OWNED_TABLES", "SqlWorkspaceRulesRepo", "delete_workspace"]
 # the workspace row itself. No table here references another one today;
 # the order is kept so that one added later needs only its right place.
 OWNED_TABLES: tuple[Table, ...] = (
+    memory_items,
+    mcp_servers,
+    approvals,
     run_events,
     runs,
     executions,

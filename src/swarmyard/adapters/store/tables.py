@@ -32,18 +32,24 @@ from sqlalchemy import (
 from .coltypes import AutoId, Json, UtcDateTime
 
 __all__ = [
+    "MEMORY_FTS",
+    "MEMORY_TSV_INDEX",
     "agents",
     "api_keys",
+    "approvals",
     "audit",
     "budget_counters",
     "budget_reservations",
     "budgets",
     "executions",
     "idempotency_keys",
+    "is_search_index",
     "learning_profiles",
     "ledger",
     "manifests",
+    "mcp_servers",
     "memberships",
+    "memory_items",
     "metadata",
     "model_prices",
     "outbox",
@@ -294,6 +300,31 @@ schedules = Table(
     Index(None, "workspace_id", "enabled", "next_run_at"),
 )
 
+# One per tool call a policy held back for a person (domain/approval.py).
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", String, primary_key=True),
+    _workspace(),
+    Column("run_id", String, nullable=False),
+    Column("task_id", String, nullable=False),
+    Column("call_id", String, nullable=False),
+    Column("tool", String, nullable=False),
+    Column("rule", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    Column("args", Json, nullable=False),
+    Column("role", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("decided_at", UtcDateTime),
+    Column("decided_by", String),
+    Column("comment", Text, nullable=False),
+    # A resumed run asks for the same call again: it finds this row instead.
+    UniqueConstraint("workspace_id", "run_id", "call_id"),
+    Index(None, "workspace_id", "status", "deadline"),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
@@ -505,3 +536,69 @@ workspace_documents = Table(
     Column("updated_by", String, nullable=False),
     PrimaryKeyConstraint("workspace_id", "name"),
 )
+
+# ------------------------------------------------------------------ tools
+
+# MCP servers a workspace registered (domain/mcp.py). Secret environment
+# values and headers are only in `sealed_secrets`, encrypted by the secret
+# box; the JSON columns beside it hold their names and the plain values.
+mcp_servers = Table(
+    "mcp_servers",
+    metadata,
+    _workspace(),
+    Column("name", String, nullable=False),
+    Column("transport", String, nullable=False),
+    Column("command", Text),
+    Column("args", Json, nullable=False),
+    Column("env", Json, nullable=False),
+    Column("url", Text),
+    Column("headers", Json, nullable=False),
+    Column("secret_env", Json, nullable=False),
+    Column("secret_headers", Json, nullable=False),
+    Column("sealed_secrets", Text),
+    Column("enabled", Boolean, nullable=False),
+    Column("timeout_seconds", Float, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("created_by", String, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "name"),
+)
+
+# ------------------------------------------------------------------ memory
+
+# Long-term memory and shared context (domain/memory.py). `seq` is only the
+# key SQLite's full-text index refers to: FTS5 with external content needs a
+# stable integer rowid, which only an INTEGER PRIMARY KEY is (VACUUM may
+# renumber any other rowid). Everything else uses `id`.
+memory_items = Table(
+    "memory_items",
+    metadata,
+    Column("seq", AutoId, primary_key=True, autoincrement=True),
+    Column("id", String, nullable=False, unique=True),
+    _workspace(),
+    Column("agent_id", String),  # NULL: shared with the whole workspace
+    Column("kind", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("tags", Json, nullable=False),
+    Column("run_id", String),
+    Column("task_id", String),
+    Column("source", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime),
+    Index(None, "workspace_id", "agent_id", "created_at"),
+    Index(None, "workspace_id", "run_id"),
+    Index(None, "workspace_id", "expires_at"),
+)
+
+# The full-text indexes of memory items, made by their revision, are outside
+# this metadata because SQLAlchemy cannot describe them: SQLite's FTS5 table
+# (with the shadow tables FTS5 keeps beside it, memory_items_fts_*) and
+# PostgreSQL's GIN index over to_tsvector('simple', …). Schema comparisons
+# leave them out.
+MEMORY_FTS = "memory_items_fts"
+MEMORY_TSV_INDEX = "ix_memory_items_search"
+
+
+def is_search_index(name: str | None) -> bool:
+    """Whether a table or index of the database is one of those."""
+    return bool(name) and (name == MEMORY_TSV_INDEX or str(name).startswith(MEMORY_FTS))

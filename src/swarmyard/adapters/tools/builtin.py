@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...domain import NotFound, TaskStatus
+from ...domain import Clock, IdSource, NotFound, TaskStatus
 from ...ports import Page, Store, TaskFilter, Tool, ToolContext, ToolError, ToolSpec
+from .memory_tools import memory_tools
 
 __all__ = ["ListTasksTool", "ReadTaskTool", "builtin_tools"]
 
@@ -20,6 +21,7 @@ class ReadTaskTool:
     spec = ToolSpec(
         name="read_task",
         description="Read a task of this workspace: title, type, status, description and result.",
+        effects=frozenset({"reads_private"}),
         parameters={
             "type": "object",
             "properties": {"task_id": {"type": "string", "description": "The task's id"}},
@@ -90,6 +92,8 @@ class ListTasksTool:
         )
 
 
-def builtin_tools(store: Store) -> dict[str, Tool]:
+def builtin_tools(store: Store, *, clock: Clock, ids: IdSource) -> dict[str, Tool]:
+    """The board tools, and the memory tools (memory_tools.py)."""
     tools: list[Tool] = [ReadTaskTool(store), ListTasksTool(store)]
+    tools += memory_tools(store, clock, ids)
     return {t.spec.name: t for t in tools}

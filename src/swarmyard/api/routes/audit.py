@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -38,6 +38,8 @@ async def list_audit(  # noqa: PLR0917 (one parameter per query filter)
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
 ) -> Response:
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)  # a moment that names no zone is UTC, as in /usage
     async with c.store.unit_of_work(p.workspace_id) as uow:
         entries = await uow.audit.list(
             AuditFilter(actor=actor, action=action, since=since),

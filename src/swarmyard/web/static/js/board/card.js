@@ -5,6 +5,11 @@ import { h } from "../core/dom.js";
 import { money } from "../core/format.js";
 
 function dot(task) {
+  if (task.status === "in_progress" && task.waiting_reason) {
+    // In progress but parked: its run waits for a person's approval.
+    const text = `Needs a decision: ${task.waiting_reason}`;
+    return h("span", { class: "dot dot-approval", role: "img", "aria-label": text, title: text });
+  }
   if (task.status === "in_progress") {
     return h("span", { class: "dot dot-running", role: "img", "aria-label": "A run is working on it", title: "Running" });
   }
@@ -51,6 +56,9 @@ export function renderCard(task, { who, canMove }) {
       h("span", { class: "badge", title: "Type" }, task.type),
       h("span", { class: ["badge", `badge-priority-${task.priority}`], title: "Priority" }, task.priority),
       task.parent_id ? h("span", { class: "badge", title: "Delegated from another task" }, "subtask") : null,
+      task.status === "in_progress" && task.waiting_reason
+        ? h("span", { class: "badge badge-status-awaiting_approval", title: task.waiting_reason }, "awaiting approval")
+        : null,
     ),
     h(
       "div",

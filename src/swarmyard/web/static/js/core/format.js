@@ -11,6 +11,7 @@ const STATUS_LABELS = {
   cancelled: "Cancelled",
   pending: "Pending",
   running: "Running",
+  awaiting_approval: "Awaiting approval",
   succeeded: "Succeeded",
   stopped: "Stopped",
   timed_out: "Timed out",

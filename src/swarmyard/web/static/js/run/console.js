@@ -4,6 +4,7 @@
 // event is missed or shown twice.
 
 import * as api from "../core/api.js";
+import { ApprovalPanel } from "./approval.js";
 import { h, replace } from "../core/dom.js";
 import { clock, count, duration, elapsedMs, money, statusLabel } from "../core/format.js";
 import { live } from "../core/live.js";
@@ -11,6 +12,8 @@ import { showError, toast } from "../ui/notify.js";
 import { SETTLING, describe } from "./events.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "stopped", "timed_out"]);
+// Events after which the run's status is read again (it started, parked or goes on).
+const REREAD = new Set(["started", "progress", "approval_requested", "approval_decided"]);
 const PAGE = 1000;
 
 function eventItem(event) {
@@ -87,6 +90,7 @@ export class RunConsole {
       stat("Attempt", "attempt"),
     );
     this.log = h("ol", { class: "event-log", role: "log", "aria-live": "polite", "aria-label": "Run events" });
+    this.approval = new ApprovalPanel(this.runId, this.me, () => this.refreshRun());
     const followBox = h("input", { type: "checkbox", checked: true });
     followBox.addEventListener("change", () => {
       this.follow = followBox.checked;
@@ -96,6 +100,7 @@ export class RunConsole {
       this.container,
       h("div", { class: "detail-head" }, this.title, this.status, h("div", { class: "detail-actions" }, this.stopButton)),
       this.showTaskLink ? this.taskLink : null,
+      this.approval.el,
       this.stats,
       h("div", { class: "console-bar" }, h("h3", {}, "Event log"), h("label", {}, followBox, "Follow new events")),
       this.log,
@@ -128,6 +133,7 @@ export class RunConsole {
       this.stopButton.textContent = "Stopping…";
     }
     if (run.error && TERMINAL.has(run.status)) this.status.title = run.error;
+    this.approval.update(run);
   }
 
   tick() {
@@ -172,7 +178,7 @@ export class RunConsole {
       this.run.started_at = this.run.started_at || event.at;
     }
     this.renderRun();
-    if (SETTLING.has(event.type) || event.type === "started") this.refreshRun();
+    if (SETTLING.has(event.type) || REREAD.has(event.type)) this.refreshRun();
   }
 
   async refreshRun() {

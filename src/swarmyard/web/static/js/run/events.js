@@ -52,7 +52,22 @@ const DESCRIBE = {
     tone: "delegation",
     summary: [`to ${p.role}: `, h("a", { href: `/tasks/${encodeURIComponent(p.subtask_id)}` }, p.title || p.subtask_id)],
   }),
-  approval_requested: (p) => ({ label: "Approval", tone: "decision", summary: p.reason || "approval requested", details: p }),
+  approval_requested: (p) => ({
+    label: "Approval asked",
+    tone: "decision",
+    summary: `${p.tool} waits for a person: ${p.reason || "approval requested"} (${p.rule})`,
+    details: p.args,
+  }),
+  approval_decided: (p) => ({
+    label: "Approval",
+    tone: p.status === "approved" ? "done" : "error",
+    summary: `${p.tool} ${p.status} by ${p.by}${p.comment ? `: ${p.comment}` : ""}`,
+  }),
+  policy_denied: (p) => ({
+    label: "Policy",
+    tone: "error",
+    summary: `${p.tool ? `${p.tool} refused — ` : ""}${p.reason} (${p.rule})`,
+  }),
   message: (p) => ({ label: "Message", summary: p.text || p.message || "", details: p }),
   completed: (p) => ({ label: "Completed", tone: "done", summary: "the run answered", text: p.output }),
   error: (p) => ({ label: "Error", tone: "error", summary: p.message || "error" }),

@@ -2,7 +2,7 @@
 // session (or a trip to the sign-in page), the header's session controls
 // and the live connection's state.
 
-import { h, replace } from "../core/dom.js";
+import { $$, h, replace } from "../core/dom.js";
 import { live } from "../core/live.js";
 import { requireSession, signOut, switchWorkspace, watchExpiry } from "../core/session.js";
 import { catchStrays, renderFatal } from "./notify.js";
@@ -40,6 +40,11 @@ function sessionControls(me) {
   ];
 }
 
+/** Navigation items that need an action (data-action) are shown only to sessions that have it. */
+function showAllowedNav(me) {
+  for (const item of $$(".main-nav [data-action]")) item.hidden = !me.can(item.dataset.action);
+}
+
 function showLiveState() {
   const el = document.getElementById("live-status");
   if (!el) return;
@@ -59,6 +64,7 @@ export async function boot() {
     const me = await requireSession();
     document.body.dataset.role = me.role;
     replace(document.getElementById("session-slot"), sessionControls(me));
+    showAllowedNav(me);
     showLiveState();
     return me;
   } catch (err) {

@@ -1,0 +1,45 @@
+"""Real published MCP servers: mcp-server-time and mcp-server-git (PyPI, the
+`dev` extra) and @modelcontextprotocol/server-everything (npm, installed on
+first use into tests/.npm-cache). Without them the tests skip, saying what
+is missing, unless SWARMYARD_REQUIRE_SERVICES=1 makes that a failure."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from swarmyard.testing.mcp_servers import (
+    EverythingServer,
+    everything_or_reason,
+    python_server_or_reason,
+)
+
+NPM_CACHE = Path(__file__).resolve().parents[2] / ".npm-cache"
+
+
+def _missing(reason: str) -> NoReturn:
+    if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def python_mcp_servers() -> None:
+    for module, package in (
+        ("mcp_server_time", "mcp-server-time"),
+        ("mcp_server_git", "mcp-server-git"),
+    ):
+        reason = python_server_or_reason(module, package)
+        if reason is not None:
+            _missing(reason)
+
+
+@pytest.fixture(scope="session")
+def everything() -> EverythingServer:
+    found = everything_or_reason(NPM_CACHE)
+    if isinstance(found, str):
+        _missing(found)
+    return found
