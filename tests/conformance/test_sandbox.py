@@ -7,7 +7,6 @@ SWARMYARD_REQUIRE_SERVICES=1."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from swarmyard.ports.sandbox import (
     SandboxLimits,
 )
 from swarmyard.testing.sandbox import SYSTEM_PYTHON, bubblewrap_or_reason, scratch_dir
+from swarmyard.testing.skips import unavailable
 
 PY = SYSTEM_PYTHON or "python3"
 needs_python = pytest.mark.skipif(SYSTEM_PYTHON is None, reason="no python3 in /usr/bin")
@@ -34,9 +34,7 @@ def sandbox(request: pytest.FixtureRequest) -> Sandbox:
         return UnsandboxedRunner()
     found = bubblewrap_or_reason()
     if isinstance(found, str):
-        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{found}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-        pytest.skip(found)
+        unavailable(found)
     return found
 
 

@@ -33,14 +33,9 @@ from swarmyard.adapters.bus.testing import (
 )
 from swarmyard.domain import subjects
 from swarmyard.ports import BusClosed, Consumer, WorkItem
+from swarmyard.testing.skips import unavailable
 
 REQUIRED = os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1"
-
-
-def _unavailable(reason: str) -> None:
-    if REQUIRED:
-        pytest.fail(f"{reason}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -388,7 +383,7 @@ class PrivateServer:
 def nats_binary() -> str:
     binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
     if not Path(binary).is_file():
-        _unavailable("no nats-server binary to start a private server with")
+        unavailable("no nats-server binary to start a private server with")
     return binary
 
 

@@ -5,9 +5,7 @@ is missing, unless SWARMYARD_REQUIRE_SERVICES=1 makes that a failure."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
@@ -16,14 +14,9 @@ from swarmyard.testing.mcp_servers import (
     everything_or_reason,
     python_server_or_reason,
 )
+from swarmyard.testing.skips import unavailable
 
 NPM_CACHE = Path(__file__).resolve().parents[2] / ".npm-cache"
-
-
-def _missing(reason: str) -> NoReturn:
-    if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -34,12 +27,12 @@ def python_mcp_servers() -> None:
     ):
         reason = python_server_or_reason(module, package)
         if reason is not None:
-            _missing(reason)
+            unavailable(reason)
 
 
 @pytest.fixture(scope="session")
 def everything() -> EverythingServer:
     found = everything_or_reason(NPM_CACHE)
     if isinstance(found, str):
-        _missing(found)
+        unavailable(found)
     return found

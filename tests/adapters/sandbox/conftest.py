@@ -3,7 +3,6 @@ and scratch directories a sandbox user can reach."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,15 +10,14 @@ import pytest
 
 from swarmyard.adapters.sandbox import BubblewrapSandbox
 from swarmyard.testing.sandbox import bubblewrap_or_reason, scratch_dir
+from swarmyard.testing.skips import unavailable
 
 
 @pytest.fixture(scope="session")
 def bubblewrap() -> BubblewrapSandbox:
     found = bubblewrap_or_reason()
     if isinstance(found, str):
-        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{found}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-        pytest.skip(found)
+        unavailable(found)
     return found
 
 

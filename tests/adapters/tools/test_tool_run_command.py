@@ -4,7 +4,6 @@ one real run in bubblewrap (skipped without it) against a read-only project."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from swarmyard.adapters.tools import RunCommandTool
 from swarmyard.ports import Tool, ToolContext, ToolError
 from swarmyard.ports.sandbox import EndReason, SandboxLimits
 from swarmyard.testing.sandbox import bubblewrap_or_reason, scratch_dir
+from swarmyard.testing.skips import unavailable
 
 
 @pytest.fixture
@@ -125,9 +125,7 @@ async def test_in_bubblewrap_it_reads_the_project_writes_scratch_and_changes_not
 ) -> None:
     sandbox = bubblewrap_or_reason()
     if isinstance(sandbox, str):
-        if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{sandbox}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-        pytest.skip(sandbox)
+        unavailable(sandbox)
     tool = RunCommandTool(sandbox, scratch_root=root)
     line = 'cat app.txt; cp app.txt "$SCRATCH/copy" && cat "$SCRATCH/copy"; echo v2 > app.txt'
     answer = json.loads(await tool.call({"command": line}, ctx(project)))

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from browsing import PageProblems, UiServer, serving
 
+from swarmyard.testing.skips import unavailable
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
@@ -37,21 +39,15 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("SWARMYARD_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason}; SWARMYARD_REQUIRE_SERVICES=1 forbids skipping")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Checked before any server starts, so a machine without a browser skips at once."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
+        unavailable("playwright is not installed (pip install -e '.[dev]')")
     if not Path(CHROMIUM).is_file():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
     return CHROMIUM
 
 
@@ -68,7 +64,7 @@ def browser(chromium: str) -> Iterator[Browser]:
         )
     except Exception as exc:
         playwright.stop()
-        _unavailable(f"Chromium at {chromium} did not start: {exc}")
+        unavailable(f"Chromium at {chromium} did not start: {exc}")
     yield launched
     launched.close()
     playwright.stop()
