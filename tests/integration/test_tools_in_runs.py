@@ -45,7 +45,13 @@ def call_once(tool: str, **args: Any) -> ScriptedModel:
 
 
 async def run_task(
-    tmp_path: Path, model: ScriptedModel, tools: dict[str, Any], role: str, policy: dict[str, Any]
+    tmp_path: Path,
+    model: ScriptedModel,
+    tools: dict[str, Any],
+    role: str,
+    policy: dict[str, Any],
+    *,
+    workdir: Path | None = None,
 ) -> tuple[Task, list[Any]]:
     c: Container = build(embedded_settings(tmp_path), models=OneModel(model), tools=tools)
     await c.start()
@@ -53,8 +59,17 @@ async def run_task(
         await c.registry.install(WS, role)
         if policy:
             await c.policies.put(WS, policy, by="test", create=True)
+        project = None
+        if workdir is not None:
+            project = await c.projects.create(WS, name="site", workdir=str(workdir))
         task = await c.tasks.create(
-            WS, NewTask(title="Try it", type="implementation", required_role=role)
+            WS,
+            NewTask(
+                title="Try it",
+                type="implementation",
+                required_role=role,
+                project_id=project.id if project else None,
+            ),
         )
         done = await wait_for_task(c, WS, task.id, lambda t: t.status is TaskStatus.DONE)
         runs = await c.runs.for_task(WS, task.id)
@@ -96,6 +111,23 @@ async def test_a_policy_allowing_unsandboxed_commands_reaches_the_sandbox(tmp_pa
     assert result["ok"] is True
     content = json.loads(result["content"])
     assert (content["stdout"], content["sandbox"]) == ("hi\n", "unsandboxed")
+
+
+async def test_commands_start_in_the_tasks_project_directory(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>hi</h1>")
+    tool = RunCommandTool(UnavailableSandbox("bwrap is not installed"), scratch_root=tmp_path / "s")
+    _, events = await run_task(
+        tmp_path,
+        call_once("sandbox.run", command="pwd; ls"),
+        {"sandbox.run": tool},
+        "developer",
+        {"name": "trusted-host", "allow_unsandboxed": True},
+        workdir=site,
+    )
+    content = json.loads(tool_result(events)["content"])
+    assert content["stdout"] == f"{site}\nindex.html\n"
 
 
 async def test_a_refused_fetch_reaches_the_model_naming_its_rule(tmp_path: Path) -> None:

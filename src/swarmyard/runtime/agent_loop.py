@@ -17,6 +17,7 @@ call; a lost lease (`StaleAttempt`) drops the run without another write.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,14 @@ PolicySource = Callable[[str, str, str | None], Awaitable[EffectivePolicy]]
 
 async def _no_policies(_ws: str, _role: str, _agent: str | None) -> EffectivePolicy:
     return EffectivePolicy()
+
+
+# The tools a workspace adds for its runs (its MCP servers' tools).
+WorkspaceTools = Callable[[str], Awaitable[list[Tool]]]
+
+
+async def _no_workspace_tools(_ws: str) -> list[Tool]:
+    return []
 
 
 _TEXT_EVENT_CHARS = 2000
@@ -108,6 +117,7 @@ class AgentLoop:
         *,
         run_max_seconds: float,
         policies: PolicySource = _no_policies,
+        workspace_tools: WorkspaceTools = _no_workspace_tools,
     ) -> None:
         self._life = lifecycle
         self._delegator = delegator
@@ -116,6 +126,7 @@ class AgentLoop:
         self._tools = tools
         self._max_seconds = run_max_seconds
         self._policies = policies
+        self._workspace_tools = workspace_tools
 
     async def execute(self, claimed: Claimed, control: RunControl) -> RunStatus | None:
         """Run to the end; returns the final status, or None if the run was fenced off."""
@@ -125,14 +136,12 @@ class AgentLoop:
             if claimed.checkpoint
             else initial_messages(run, task, manifest)
         )
-        specs = [
-            DELEGATE_SPEC if name == "delegate" else self._tools[name].spec
-            for name in manifest.allowed_tools
-            if name == "delegate" or name in self._tools
-        ]
+        tools = await self._tools_of(run.workspace_id)
+        specs = _offered(manifest, tools)
         policy = await self._policies(run.workspace_id, run.role, run.agent_id)
-        session = _Session(run, task, manifest, control, messages, specs, policy)
-        session.exposure = self._exposure_of(messages)
+        session = _Session(run, task, manifest, control, messages, specs, policy, tools)
+        session.workdir = claimed.workdir
+        session.exposure = _exposure_of(messages, tools)
         if run.stop_requested:
             control.request_stop("stopped on request")
         # The limit counts from the run's first start, across resumed attempts.
@@ -339,23 +348,11 @@ class AgentLoop:
         ]
         return Outcome(RunStatus.FAILED, error=msg), events
 
-    def _effects(self, name: str) -> frozenset[str]:
-        if name == "delegate":
-            return frozenset()
-        tool = self._tools.get(name)
-        return tool.spec.effects if tool else frozenset()
-
-    def _exposure_of(self, messages: list[ModelMessage]) -> Exposure:
-        """What the run has taken in, from the tools it called (a resumed run too)."""
-        exposure = Exposure()
-        done = messages
-        if done and isinstance(done[-1], ModelResponse) and done[-1].tool_calls:
-            done = done[:-1]  # the calls of the step to be acted on have not run yet
-        for message in done:
-            if isinstance(message, ModelResponse):
-                for tc in message.tool_calls:
-                    exposure = exposure.after(self._effects(tc.tool_name))
-        return exposure
+    async def _tools_of(self, workspace_id: str) -> dict[str, Tool]:
+        """The platform's tools and the workspace's own (its MCP servers'),
+        read at each start of a run, so a server added or gone counts."""
+        extra = {t.spec.name: t for t in await self._workspace_tools(workspace_id)}
+        return {**extra, **self._tools}  # a workspace cannot shadow a built-in tool
 
     @staticmethod
     def _too_deep(s: _Session) -> tuple[str, str] | None:
@@ -370,9 +367,10 @@ class AgentLoop:
         return limit.rule("max_delegation_depth"), reason
 
     def _decide(self, s: _Session, name: str) -> ToolDecision:
-        tool = self._tools.get(name)
+        tool = s.tools.get(name)
         sandboxed = bool(getattr(tool, "sandboxed", True))
-        return decide_tool(s.policy, name, self._effects(name), s.exposure, sandboxed=sandboxed)
+        effects = _effects(s.tools, name)
+        return decide_tool(s.policy, name, effects, s.exposure, sandboxed=sandboxed)
 
     async def _gate(self, s: _Session, calls: list[ToolCallPart]) -> dict[str, tuple[str, str]]:
         """Decide every call of the step before any runs, so parking for an
@@ -430,6 +428,7 @@ class AgentLoop:
             s.run.id,
             s.task.id,
             s.run.role,
+            workdir=s.workdir,
             unsandboxed_allowed=s.policy.may_run_unsandboxed,
         )
         allowed = {spec.name for spec in s.specs}
@@ -453,7 +452,7 @@ class AgentLoop:
                 )
             else:
                 ok, content = await self._call_tool(s, tc, ctx, allowed)
-                s.exposure = s.exposure.after(self._effects(tc.tool_name))
+                s.exposure = s.exposure.after(_effects(s.tools, tc.tool_name))
             parts.append(
                 ToolReturnPart(
                     tool_name=tc.tool_name, content=content, tool_call_id=tc.tool_call_id
@@ -487,11 +486,11 @@ class AgentLoop:
             return False, json.dumps({"error": f"arguments are not valid JSON: {exc}"})
         if tc.tool_name == "delegate":
             return await self._delegate(s, tc.tool_call_id, args)
-        journaled = bool(self._effects(tc.tool_name) & _JOURNALED)
+        journaled = bool(_effects(s.tools, tc.tool_name) & _JOURNALED)
         if journaled and (kept := await self._life.tool_result(s.run, tc.tool_call_id)):
             return kept  # it ran before this worker took the run over
         try:
-            ok, content = True, await self._tools[tc.tool_name].call(args, ctx)
+            ok, content = True, await s.tools[tc.tool_name].call(args, ctx)
         except ToolError as exc:
             ok, content = False, json.dumps({"error": str(exc)})
         if journaled:
@@ -521,8 +520,48 @@ class _Session:
     messages: list[ModelMessage]
     specs: list[ToolSpec]
     policy: EffectivePolicy = field(default_factory=EffectivePolicy)
+    tools: dict[str, Tool] = field(default_factory=dict)
     exposure: Exposure = field(default_factory=Exposure)
     last_route: tuple[Any, Any] | None = None
+    workdir: str | None = None
+
+
+def _offered(manifest: AgentManifest, tools: dict[str, Tool]) -> list[ToolSpec]:
+    """The tools the role's manifest lists, in its order: by name, or by
+    pattern ("mcp.*", "mcp.git.*"), so a workspace's MCP tools reach the
+    roles that ask for them."""
+    specs: list[ToolSpec] = []
+    seen: set[str] = set()
+    for entry in manifest.allowed_tools:
+        if entry == "delegate":
+            names = ["delegate"]
+        elif "*" in entry or "?" in entry:
+            names = sorted(n for n in tools if fnmatch.fnmatchcase(n, entry))
+        else:
+            names = [entry] if entry in tools else []
+        for name in names:
+            if name not in seen:
+                seen.add(name)
+                specs.append(DELEGATE_SPEC if name == "delegate" else tools[name].spec)
+    return specs
+
+
+def _effects(tools: dict[str, Tool], name: str) -> frozenset[str]:
+    tool = tools.get(name)
+    return tool.spec.effects if tool else frozenset()
+
+
+def _exposure_of(messages: list[ModelMessage], tools: dict[str, Tool]) -> Exposure:
+    """What the run has taken in, from the tools it called (a resumed run too)."""
+    exposure = Exposure()
+    done = messages
+    if done and isinstance(done[-1], ModelResponse) and done[-1].tool_calls:
+        done = done[:-1]  # the calls of the step to be acted on have not run yet
+    for message in done:
+        if isinstance(message, ModelResponse):
+            for tc in message.tool_calls:
+                exposure = exposure.after(_effects(tools, tc.tool_name))
+    return exposure
 
 
 def _args(tc: ToolCallPart) -> dict[str, Any]:

@@ -267,6 +267,8 @@ def build(
         platform = load_platform_file(find_platform_file(settings.data_dir))
     layer = model_layer(settings, platform, deps, FernetSecretBox(secret), factory=models)
     policies = PolicyService(deps)
+    mcp_box = FernetSecretBox(secret)
+    gateway = McpGateway(deps, mcp or SdkMcpConnector(), mcp_box, stdio_allowed=settings.mcp_stdio)
     loop = AgentLoop(
         lifecycle,
         delegator,
@@ -275,6 +277,7 @@ def build(
         {**builtin_tools(store, clock=clock, ids=ids), **host_tools(settings), **(tools or {})},
         run_max_seconds=settings.run_max_seconds,
         policies=policies.effective,
+        workspace_tools=gateway.tools_for,
     )
     usage = UsageService(deps, layer.router)
     owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new('w')[-6:]}"
@@ -288,8 +291,6 @@ def build(
         bus, lifecycle, loop, owner=owner, concurrency=settings.worker_concurrency, roles=roles
     )
     hasher = Argon2Hasher()
-    mcp_box = FernetSecretBox(secret)
-    gateway = McpGateway(deps, mcp or SdkMcpConnector(), mcp_box, stdio_allowed=settings.mcp_stdio)
     signer = JwtSigner(secret)
     container = Container(
         settings=settings,

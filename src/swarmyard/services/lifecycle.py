@@ -20,6 +20,7 @@ from ..domain import (
     Approval,
     EventType,
     Execution,
+    NotFound,
     Run,
     RunEvent,
     RunStatus,
@@ -44,6 +45,9 @@ class Claimed:
     manifest: AgentManifest
     checkpoint: bytes | None
     resumed: bool
+    # The task's project working directory (Project.workdir), where the
+    # file, git and command tools act; None when the task has none.
+    workdir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,15 @@ class Lifecycle:
             return 0.0
         return (self._d.clock.now() - run.started_at).total_seconds()
 
+    @staticmethod
+    async def _workdir(uow: UnitOfWork, task: Task) -> str | None:
+        if task.project_id is None:
+            return None
+        try:
+            return (await uow.projects.get(task.project_id)).workdir
+        except NotFound:  # the project was deleted under the task
+            return None
+
     async def claim(self, workspace_id: str, run_id: str, owner: str) -> Claimed | None:
         now = self._d.clock.now()
         async with self._d.store.unit_of_work(workspace_id) as uow:
@@ -89,6 +102,7 @@ class Lifecycle:
             agent = await uow.agents.get(run.agent_id)
             manifest = await self._catalog.get(uow, agent.manifest_id, agent.manifest_version)
             checkpoint = await uow.runs.checkpoint(run.id)
+            workdir = await self._workdir(uow, task)
             resumed = run.attempt > 1
             if resumed:
                 ev = self.event(
@@ -113,7 +127,7 @@ class Lifecycle:
             await ann.run_events([ev])
             await uow.commit()
         self._d.outbox.submit(ann.messages)
-        return Claimed(run, task, manifest, checkpoint, resumed)
+        return Claimed(run, task, manifest, checkpoint, resumed, workdir)
 
     async def renew(self, run: Run, owner: str) -> bool:
         """Extend the lease; False when the run was taken over (fenced)."""
