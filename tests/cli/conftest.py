@@ -517,6 +517,11 @@ async def schedule(api: FakeApi, request: Request, body: Any) -> Response:
     if request.method == "DELETE":
         del api.schedules[ident]
         return Response(status_code=204)
+    if request.method == "PATCH":
+        if not isinstance(body.get("enabled"), bool):
+            reason = [{"path": "enabled", "reason": "must be true or false"}]
+            return problem(422, "validation_failed", "invalid schedule change", reason)
+        api.schedules[ident]["enabled"] = body["enabled"]
     return JSONResponse(api.schedules[ident])
 
 
@@ -539,7 +544,7 @@ ROUTES: list[tuple[str, Handler, list[str]]] = [
     (f"{V1}/runs/{{ident}}/stream", run_stream, ["GET"]),
     (f"{V1}/board", board, ["GET"]),
     (f"{V1}/schedules", schedules, ["GET", "POST"]),
-    (f"{V1}/schedules/{{ident}}", schedule, ["GET", "DELETE"]),
+    (f"{V1}/schedules/{{ident}}", schedule, ["GET", "PATCH", "DELETE"]),
     *fake_auth.ROUTES,
 ]
 

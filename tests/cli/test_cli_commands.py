@@ -381,6 +381,25 @@ def test_schedule_create_list_delete(fake: FakeApi, cli: Invoke) -> None:
     assert fake.schedules == {}
 
 
+def test_schedule_pause_and_resume(fake: FakeApi, cli: Invoke) -> None:
+    made = cli(
+        "schedule", "create", "nightly", "--cron", "0 2 * * *", "--title", "T", "--type", "docs"
+    )
+    assert made.exit_code == 0, made.output
+    paused = cli("schedule", "pause", "nightly")
+    assert paused.exit_code == 0, paused.output
+    assert "paused schedule nightly" in paused.stdout
+    (ident,) = fake.schedules
+    assert fake.sent("PATCH", f"/api/v1/schedules/{ident}")[0].body == {"enabled": False}
+    assert fake.schedules[ident]["enabled"] is False
+    resumed = cli("--json", "schedule", "resume", ident)
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["enabled"] is True
+    unknown = cli("schedule", "pause", "weekly")
+    assert unknown.exit_code != 0
+    assert "weekly" in unknown.stderr
+
+
 def test_schedule_with_a_bad_cron_is_refused(fake: FakeApi, cli: Invoke) -> None:
     result = cli("schedule", "create", "x", "--cron", "* *", "--title", "T", "--type", "docs")
     assert result.exit_code == 1

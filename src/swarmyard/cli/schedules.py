@@ -97,6 +97,43 @@ def create(
     )
 
 
+def _switch(ctx: typer.Context, ref: str, *, enabled: bool) -> None:
+    client, out = session(ctx)
+    found = resolve(client, "schedules", ref, noun="schedule")
+    changed = client.patch(f"/schedules/{segment(str(found['id']))}", {"enabled": enabled})
+    if out.json_mode:
+        out.json(changed)
+        return
+    if enabled:
+        said = (
+            f"resumed schedule {changed.get('name')}, next run {when(changed.get('next_run_at'))}"
+        )
+    else:
+        said = f"paused schedule {changed.get('name')}: it creates no tasks until resumed"
+    out.line(said, "green")
+
+
+@app.command("pause")
+def pause(
+    ctx: typer.Context,
+    *,
+    schedule: Annotated[str, typer.Argument(metavar="SCHEDULE", help="Schedule id or name.")],
+) -> None:
+    """Pause a schedule: no ticks until it is resumed."""
+    _switch(ctx, schedule, enabled=False)
+
+
+@app.command("resume")
+def resume(
+    ctx: typer.Context,
+    *,
+    schedule: Annotated[str, typer.Argument(metavar="SCHEDULE", help="Schedule id or name.")],
+) -> None:
+    """Resume a paused schedule from its next tick (ticks missed while paused are skipped
+    or caught up once, as its --missed says)."""
+    _switch(ctx, schedule, enabled=True)
+
+
 @app.command("delete")
 def delete(
     ctx: typer.Context,
