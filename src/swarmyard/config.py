@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=200, ge=1, le=100_000)
     lease_seconds: float = Field(default=30.0, gt=0)
     run_max_seconds: float = Field(default=1800.0, gt=0)
+    # Short-term memory: past this many tokens (estimated) a run's older tool
+    # results are shortened before a model call (runtime/compaction.py).
+    history_budget_tokens: int = Field(default=24_000, ge=1_000, le=2_000_000)
     orchestrator_interval: float = Field(default=1.0, gt=0)
     # A run still unclaimed this long after it was queued is queued again
     # (its message may be lost: a bus restarted without its stream, a leader

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic_ai.messages import ModelResponse, ToolCallPart, ToolReturnPart
 from pydantic_ai.usage import RequestUsage
 from test_run_control import OneModel, ScriptedModel, answer
@@ -18,7 +19,7 @@ from swarmyard.adapters.sandbox import UnavailableSandbox
 from swarmyard.adapters.tools import HttpFetchTool, RunCommandTool
 from swarmyard.domain import DEFAULT_WORKSPACE as WS
 from swarmyard.domain import EventType, Task, TaskStatus
-from swarmyard.ports import ModelCall
+from swarmyard.ports import ModelCall, ToolContext, ToolSpec
 from swarmyard.runtime.wiring import Container, build
 from swarmyard.services.tasks import NewTask
 from swarmyard.testing import embedded_settings, wait_for_task
@@ -142,3 +143,50 @@ async def test_a_refused_fetch_reaches_the_model_naming_its_rule(tmp_path: Path)
     assert "refused (private)" in json.loads(tool_result(events)["content"])["error"]
     assert fetcher.sent == []
     assert "refused (private)" in (done.result or "")
+
+
+class Bulky:
+    """A read-only tool answering 12,000 characters."""
+
+    spec = ToolSpec(name="list_tasks", description="Bulky", parameters={"type": "object"})
+
+    async def call(self, args: dict[str, Any], ctx: ToolContext) -> str:
+        return "x" * 12_000
+
+
+def three_bulky_reads(call: ModelCall) -> ModelResponse:
+    results = [
+        str(part.content)
+        for message in call.messages
+        for part in getattr(message, "parts", [])
+        if isinstance(part, ToolReturnPart)
+    ]
+    if len(results) < 3:
+        return ModelResponse(
+            parts=[ToolCallPart(tool_name="list_tasks", args={}, tool_call_id=f"c{len(results)}")],
+            usage=RequestUsage(input_tokens=10, output_tokens=5),
+        )
+    return answer(" ".join(str(len(r)) for r in results))
+
+
+@pytest.mark.parametrize(("budget", "cut"), [(24_000, False), (2_000, True)])
+async def test_the_history_budget_setting_shortens_older_results(
+    tmp_path: Path, budget: int, cut: bool
+) -> None:
+    c = build(
+        embedded_settings(tmp_path, history_budget_tokens=budget),
+        models=OneModel(ScriptedModel(three_bulky_reads)),
+        tools={"list_tasks": Bulky()},
+    )
+    await c.start()
+    try:
+        await c.registry.install(WS, "developer")
+        task = await c.tasks.create(
+            WS, NewTask(title="Read", type="implementation", required_role="developer")
+        )
+        done = await wait_for_task(c, WS, task.id, lambda t: t.status is TaskStatus.DONE)
+    finally:
+        await asyncio.wait_for(c.stop(grace=2.0), 30)
+    first, *_, last = [int(n) for n in (done.result or "").split()]
+    assert last == 12_000  # the latest result is never cut
+    assert (first < 12_000) is cut

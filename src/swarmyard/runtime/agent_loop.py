@@ -44,7 +44,7 @@ from ..ports import ModelCall, Tool, ToolContext, ToolError, ToolSpec
 from ..services.delegation import DelegationRequest, Delegator, SubtaskOutcome
 from ..services.lifecycle import Claimed, Lifecycle, Outcome
 from ..services.router import ModelRouter, RouteNote, RoutingFailed
-from .compaction import compact_history
+from .compaction import DEFAULT_BUDGET_TOKENS, compact_history
 from .delegation_wait import SubtaskWaiter
 from .prompts import DELEGATE_SPEC, initial_messages
 
@@ -116,6 +116,7 @@ class AgentLoop:
         tools: dict[str, Tool],
         *,
         run_max_seconds: float,
+        history_budget_tokens: int = DEFAULT_BUDGET_TOKENS,
         policies: PolicySource = _no_policies,
         workspace_tools: WorkspaceTools = _no_workspace_tools,
     ) -> None:
@@ -125,6 +126,7 @@ class AgentLoop:
         self._router = router
         self._tools = tools
         self._max_seconds = run_max_seconds
+        self._history_budget = history_budget_tokens
         self._policies = policies
         self._workspace_tools = workspace_tools
 
@@ -280,11 +282,10 @@ class AgentLoop:
             },
         )
 
-    @staticmethod
-    def _call(s: _Session) -> ModelCall:
+    def _call(self, s: _Session) -> ModelCall:
         run, task, manifest = s.run, s.task, s.manifest
         return ModelCall(
-            messages=compact_history(s.messages),
+            messages=compact_history(s.messages, budget_tokens=self._history_budget),
             tools=s.specs,
             role=run.role,
             run_id=run.id,

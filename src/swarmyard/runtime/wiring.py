@@ -23,7 +23,7 @@ from ..adapters.net import EgressRules, SafeHttpFetcher
 from ..adapters.sandbox import LazySandbox, choose_sandbox
 from ..adapters.security import Argon2Hasher, FernetSecretBox, JwtSigner, load_or_create_secret
 from ..adapters.store import create_store
-from ..adapters.tools import HttpFetchTool, RunCommandTool, builtin_tools
+from ..adapters.tools import HttpFetchTool, RunCommandTool, builtin_tools, file_tools, git_tools
 from ..config import Settings
 from ..config_file import PlatformFile, find_platform_file, load_platform_file
 from ..domain import (
@@ -227,7 +227,8 @@ def host_tools(settings: Settings) -> dict[str, Tool]:
     fetch = HttpFetchTool(SafeHttpFetcher(rules=EgressRules.parse(settings.egress_allow)))
     sandbox = LazySandbox(functools.partial(choose_sandbox, settings.sandbox))
     run = RunCommandTool(sandbox, hidden=[settings.data_dir])
-    return {fetch.spec.name: fetch, run.spec.name: run}
+    # The project-directory tools: files and git, confined to Project.workdir.
+    return {fetch.spec.name: fetch, run.spec.name: run, **file_tools(), **git_tools()}
 
 
 def build(
@@ -276,6 +277,7 @@ def build(
         layer.router,
         {**builtin_tools(store, clock=clock, ids=ids), **host_tools(settings), **(tools or {})},
         run_max_seconds=settings.run_max_seconds,
+        history_budget_tokens=settings.history_budget_tokens,
         policies=policies.effective,
         workspace_tools=gateway.tools_for,
     )

@@ -1,7 +1,25 @@
 """Tools agents call: the built-in ones here; file, git, sandbox, HTTP and MCP tools join them."""
 
 from .builtin import ListTasksTool, ReadTaskTool, builtin_tools
+from .git_tools import GitCommitTool, GitDiffTool, GitStatusTool, git_tools, task_branch
 from .http_fetch import HttpFetchTool
 from .run_command import RunCommandTool
+from .workdir_files import ListFilesTool, ReadFileTool, SearchFilesTool, WriteFileTool, file_tools
 
-__all__ = ["HttpFetchTool", "ListTasksTool", "ReadTaskTool", "RunCommandTool", "builtin_tools"]
+__all__ = [
+    "GitCommitTool",
+    "GitDiffTool",
+    "GitStatusTool",
+    "HttpFetchTool",
+    "ListFilesTool",
+    "ListTasksTool",
+    "ReadFileTool",
+    "ReadTaskTool",
+    "RunCommandTool",
+    "SearchFilesTool",
+    "WriteFileTool",
+    "builtin_tools",
+    "file_tools",
+    "git_tools",
+    "task_branch",
+]
