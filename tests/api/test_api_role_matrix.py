@@ -98,6 +98,13 @@ ROUTE_ACTIONS: dict[str, str | None] = {
     "get /mcp-servers/{name}/tools": "mcp.read",
     "post /mcp-servers/{name}/probe": "mcp.read",
     "delete /mcp-servers/{name}": "mcp.write",
+    "get /skills": "skill.read",
+    "post /skills": "skill.publish",
+    "get /skills/{pack_id}": "skill.read",
+    "get /skill-installations": "skill.read",
+    "post /skill-installations": "skill.install",
+    "patch /skill-installations/{pack_id}": "skill.install",
+    "delete /skill-installations/{pack_id}": "skill.install",
 }
 PUBLIC = {
     "post /auth/token",
@@ -123,6 +130,7 @@ FILL = {
     "scope_id": "nobody",
     "name": "no-such-provider",
     "model": "no-such-provider:model-x",
+    "pack_id": "no-such-pack",
 }
 
 

@@ -35,6 +35,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "put /api/v1/prices/{model}": {"input_per_mtok": 99},
     "patch /api/v1/schedules/{schedule_id}": {"enabled": False},
     "put /api/v1/policies/{name}": {"denied_tools": ["fs.*"]},
+    "patch /api/v1/skill-installations/{pack_id}": {"enabled": False},
 }
 # Lists that need a query to answer at all.
 QUERIES: dict[str, dict[str, str]] = {"/api/v1/schedules/preview": {"cron": "0 2 * * *"}}
@@ -105,6 +106,9 @@ async def objects_of_a(api: httpx.AsyncClient, platform: Container) -> dict[str,
     async with platform.store.unit_of_work("default") as uow:
         await uow.approvals.add(approval)
         await uow.commit()
+    pack = {"id": "a-pack", "name": "A", "version": "1.0.0", "instructions": "A's private way"}
+    assert (await api.post("/skills", json=pack)).status_code == 201
+    assert (await api.post("/skill-installations", json={"pack": "a-pack"})).status_code == 201
     memory = await api.post("/memory", json={"text": "A's private fact", "kind": "fact"})
     assert memory.status_code == 201, memory.text
     return {
@@ -124,6 +128,7 @@ async def objects_of_a(api: httpx.AsyncClient, platform: Container) -> dict[str,
         "scope_id": project["id"],
         "name": "a-box",
         "model": "a-box:a-model",
+        "pack_id": "a-pack",
     }
 
 

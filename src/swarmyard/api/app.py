@@ -35,6 +35,7 @@ from .routes import (
     rules,
     runs,
     schedules,
+    skills,
     streams,
     task_graph,
     tasks,
@@ -115,6 +116,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
         prices,
         routing,
         mcp_servers,
+        skills,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -4,9 +4,12 @@ sending more than the endpoint takes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ..domain.manifest import Version
+from ..domain.skill import check_roles
 
 __all__ = [
     "AgentCreate",
@@ -20,6 +23,8 @@ __all__ = [
     "RefreshRequest",
     "ScheduleCreate",
     "SchedulePatch",
+    "SkillInstallCreate",
+    "SkillInstallPatch",
     "TaskCreate",
     "TaskPatch",
     "TokenRequest",
@@ -132,3 +137,22 @@ class BudgetPut(_Body):
     monthly_cents: int | None = None
     weekly_cents: int | None = None
     on_exceed: str = Field(default="fallback", max_length=20)
+
+
+_Roles = Annotated[list[str], Field(max_length=50), AfterValidator(check_roles)]
+
+
+class SkillInstallCreate(_Body):
+    pack: str = Field(min_length=1, max_length=64)
+    version: Version | None = None  # None follows the latest version
+    roles: _Roles | None = None  # None keeps the pack's own roles
+    enabled: bool = True
+
+
+class SkillInstallPatch(_Body):
+    """Only the fields sent change: `version` null follows the latest again,
+    `roles` null goes back to the pack's own."""
+
+    version: Version | None = None
+    roles: _Roles | None = None
+    enabled: bool | None = None

@@ -85,6 +85,12 @@ ACTIONS: Mapping[str, ActionInfo] = MappingProxyType(
             "see MCP servers (never their secrets), their health and tools; probe them", _M
         ),
         "mcp.write": ActionInfo("register and remove MCP servers", _A),
+        "skill.read": ActionInfo("browse skill packs and the ones the workspace installed", _V),
+        "skill.publish": ActionInfo("publish a custom skill pack", _A),
+        # A pack offers its tools to every run of its roles.
+        "skill.install": ActionInfo(
+            "install, pin, upgrade, enable, disable and uninstall skill packs", _A
+        ),
     }
 )
 

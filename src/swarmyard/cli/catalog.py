@@ -7,20 +7,17 @@ every problem at once, which `errors` prints one per line.
 
 from __future__ import annotations
 
-import json
-import tomllib
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from .context import session
-from .errors import EXIT_USAGE, CliError
+from .documents import document_file, read_document
 from .formatting import column, text
 from .refs import segment
 
-__all__ = ["app", "read_manifest"]
+__all__ = ["app"]
 
 app = typer.Typer(help="Browse and extend the agent catalogue.", no_args_is_help=True)
 
@@ -104,50 +101,12 @@ def show(
 def add(
     ctx: typer.Context,
     *,
-    file: Annotated[
-        Path,
-        typer.Argument(
-            metavar="FILE",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="A .toml or .json file.",
-        ),
-    ],
+    file: Annotated[Path, document_file()],
 ) -> None:
     """Add a custom manifest to the catalogue (validated by the server)."""
     client, out = session(ctx)
-    manifest = client.post("/catalog", read_manifest(file))
+    manifest = client.post("/catalog", read_document(file))
     if out.json_mode:
         out.json(manifest)
         return
     out.line(f"added {manifest.get('id')} {manifest.get('version')} to the catalogue", "green")
-
-
-def read_manifest(path: Path) -> dict[str, Any]:
-    """The manifest in `path` as a JSON-ready object."""
-    raw = path.read_bytes()
-    try:
-        if path.suffix.lower() == ".toml":
-            data: Any = tomllib.loads(raw.decode("utf-8"))
-        elif path.suffix.lower() == ".json":
-            data = json.loads(raw)
-        else:
-            raise CliError(f"{path} is neither .toml nor .json", exit_code=EXIT_USAGE)
-    except (tomllib.TOMLDecodeError, ValueError) as exc:
-        kind = path.suffix.lstrip(".").upper()
-        raise CliError(f"{path} is not valid {kind}: {exc}", exit_code=EXIT_USAGE) from None
-    if not isinstance(data, dict):
-        raise CliError(f"{path} must hold one object (a table), not a list", exit_code=EXIT_USAGE)
-    return {key: _jsonable(value) for key, value in data.items()}
-
-
-def _jsonable(value: Any) -> Any:
-    """TOML dates and times become ISO strings; everything else is JSON already."""
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return value

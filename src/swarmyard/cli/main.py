@@ -39,6 +39,7 @@ from . import (
     runs,
     schedules,
     serve,
+    skills,
     status,
     tasks,
     usage,
@@ -112,6 +113,7 @@ app.add_typer(routing.app, name="routing")
 app.add_typer(policies.app, name="policy")
 app.add_typer(approvals.app, name="approval")
 app.add_typer(mcp.app, name="mcp")
+app.add_typer(skills.app, name="skill")
 app.command("board")(board.board)
 app.command("audit")(audit.audit)
 app.command("usage")(usage.usage)

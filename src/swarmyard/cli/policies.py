@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from .catalog import read_manifest
 from .context import session
+from .documents import document_file, read_document
 from .errors import EXIT_USAGE, CliError
 from .formatting import Column, Item, column, text, when
 
@@ -50,14 +50,7 @@ _COLUMNS = [
 ]
 
 PolicyFile = Annotated[
-    Path,
-    typer.Argument(
-        metavar="FILE",
-        exists=True,
-        dir_okay=False,
-        readable=True,
-        help="The policy as a .toml or .json file (its `name` says which).",
-    ),
+    Path, document_file("The policy as a .toml or .json file (its `name` says which).")
 ]
 
 
@@ -93,7 +86,7 @@ def show(
 def set_(ctx: typer.Context, file: PolicyFile) -> None:
     """Create or replace the policy a file describes (validated by the server)."""
     client, out = session(ctx)
-    body = read_manifest(file)
+    body = read_document(file)
     name = str(body.get("name") or "")
     if not name:
         raise CliError(f"{file} names no policy: give it a `name`", exit_code=EXIT_USAGE)

@@ -60,11 +60,16 @@ def heartbeat(agent_id: str) -> str:
     return f"{PREFIX}.agent.heartbeat.{agent_id}"
 
 
-def agent_help(workspace_id: str) -> str:
-    return f"{PREFIX}.{workspace_id}.agent.help"
+def agent_help(workspace_id: str, role: str | None = None) -> str:
+    """Questions for an agent of `role` (request/reply; see domain.consultation).
+    Workers serve ``agent_help("*", role)`` for each role they serve, so a
+    question for a role nobody serves gets no answer."""
+    base = f"{PREFIX}.{workspace_id}.agent.help"
+    return f"{base}.{role}" if role else base
 
 
 def agent_decision(workspace_id: str) -> str:
+    """Decisions asked of the decision-maker role (request/reply)."""
     return f"{PREFIX}.{workspace_id}.agent.decision"
 
 

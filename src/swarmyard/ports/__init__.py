@@ -41,6 +41,7 @@ from .models import (
     ToolSpec,
 )
 from .security import InvalidToken, PasswordHasher, SecretBox, SecretUnreadable, TokenSigner
+from .skills import SkillInstallationRepo, SkillPackRepo
 from .spend import (
     BudgetRepo,
     LedgerRepo,
@@ -130,6 +131,8 @@ __all__ = [
     "SecretBox",
     "SecretUnreadable",
     "SettingsRepo",
+    "SkillInstallationRepo",
+    "SkillPackRepo",
     "Store",
     "StoredProvider",
     "Subscription",

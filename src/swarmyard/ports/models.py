@@ -55,6 +55,9 @@ class ModelCall:
     task_description: str = ""
     complexity: str = ""
     parent_task_id: str | None = None
+    # "help" or "decision" when the role answers another agent's question
+    # (domain.consultation) instead of working on the task; "" otherwise.
+    consultation: str = ""
     # Where the call's cost lands (budgets, ledger) and what the role prefers.
     workspace_id: str = ""
     agent_id: str | None = None

@@ -40,6 +40,7 @@ from ..domain import (
 )
 from .mcp import McpServerRepo
 from .memory import MemoryRepo
+from .skills import SkillInstallationRepo, SkillPackRepo
 from .spend import BudgetRepo, LedgerRepo, PriceRepo, ProviderRepo, SettingsRepo
 
 __all__ = [
@@ -440,6 +441,8 @@ class UnitOfWork(Protocol):
     approvals: ApprovalRepo
     memory: MemoryRepo
     mcp_servers: McpServerRepo
+    skill_packs: SkillPackRepo
+    skill_installations: SkillInstallationRepo
     idempotency: IdempotencyRepo
     outbox: OutboxRepo
     members: MembershipRepo

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ from ..domain.policy import (
     ToolVerdict,
     decide_tool,
 )
+from ..domain.skill import SkillGrant
 from ..ports import ModelCall, Tool, ToolContext, ToolError, ToolSpec
 from ..services.delegation import DelegationRequest, Delegator, SubtaskOutcome
 from ..services.lifecycle import Claimed, Lifecycle, Outcome
@@ -48,7 +49,7 @@ from .compaction import DEFAULT_BUDGET_TOKENS, compact_history
 from .delegation_wait import SubtaskWaiter
 from .prompts import DELEGATE_SPEC, initial_messages
 
-__all__ = ["AgentLoop", "PolicySource", "RunControl"]
+__all__ = ["AgentLoop", "PolicySource", "RunControl", "SkillSource"]
 
 # The policies in force for a run: (workspace, role, agent) -> folded policy.
 PolicySource = Callable[[str, str, str | None], Awaitable[EffectivePolicy]]
@@ -64,6 +65,14 @@ WorkspaceTools = Callable[[str], Awaitable[list[Tool]]]
 
 async def _no_workspace_tools(_ws: str) -> list[Tool]:
     return []
+
+
+# What the workspace's installed skill packs give a role: (workspace, role) -> grant.
+SkillSource = Callable[[str, str], Awaitable[SkillGrant]]
+
+
+async def _no_skills(_ws: str, _role: str) -> SkillGrant:
+    return SkillGrant()
 
 
 _TEXT_EVENT_CHARS = 2000
@@ -119,6 +128,7 @@ class AgentLoop:
         history_budget_tokens: int = DEFAULT_BUDGET_TOKENS,
         policies: PolicySource = _no_policies,
         workspace_tools: WorkspaceTools = _no_workspace_tools,
+        skills: SkillSource = _no_skills,
     ) -> None:
         self._life = lifecycle
         self._delegator = delegator
@@ -129,17 +139,21 @@ class AgentLoop:
         self._history_budget = history_budget_tokens
         self._policies = policies
         self._workspace_tools = workspace_tools
+        self._skills = skills
 
     async def execute(self, claimed: Claimed, control: RunControl) -> RunStatus | None:
         """Run to the end; returns the final status, or None if the run was fenced off."""
         run, task, manifest = claimed.run, claimed.task, claimed.manifest
+        grant = await self._skills(run.workspace_id, run.role)
+        # A resumed run keeps the instructions it started with (its checkpoint);
+        # the tools are those granted now, each call still under the policies.
         messages: list[ModelMessage] = (
             list(ModelMessagesTypeAdapter.validate_json(claimed.checkpoint))
             if claimed.checkpoint
-            else initial_messages(run, task, manifest)
+            else initial_messages(run, task, manifest, skills=grant.instructions)
         )
         tools = await self._tools_of(run.workspace_id)
-        specs = _offered(manifest, tools)
+        specs = _offered([*manifest.allowed_tools, *grant.tools], tools)
         policy = await self._policies(run.workspace_id, run.role, run.agent_id)
         session = _Session(run, task, manifest, control, messages, specs, policy, tools)
         session.workdir = claimed.workdir
@@ -527,13 +541,13 @@ class _Session:
     workdir: str | None = None
 
 
-def _offered(manifest: AgentManifest, tools: dict[str, Tool]) -> list[ToolSpec]:
-    """The tools the role's manifest lists, in its order: by name, or by
-    pattern ("mcp.*", "mcp.git.*"), so a workspace's MCP tools reach the
-    roles that ask for them."""
+def _offered(wanted: Sequence[str], tools: dict[str, Tool]) -> list[ToolSpec]:
+    """The tools the role's manifest lists (then its skill packs), in that
+    order: by name, or by pattern ("mcp.*", "mcp.git.*"), so a workspace's
+    MCP tools reach the roles that ask for them."""
     specs: list[ToolSpec] = []
     seen: set[str] = set()
-    for entry in manifest.allowed_tools:
+    for entry in wanted:
         if entry == "delegate":
             names = ["delegate"]
         elif "*" in entry or "?" in entry:

@@ -7,7 +7,7 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, SystemPromptPart, U
 from ..domain import TASK_TYPES, AgentManifest, Run, Task
 from ..ports import ToolSpec
 
-__all__ = ["DELEGATE_SPEC", "initial_messages", "task_brief"]
+__all__ = ["DELEGATE_SPEC", "consultation_messages", "initial_messages", "task_brief"]
 
 DELEGATE_SPEC = ToolSpec(
     name="delegate",
@@ -54,6 +54,18 @@ def task_brief(task: Task) -> str:
     return "\n".join(lines)
 
 
-def initial_messages(run: Run, task: Task, manifest: AgentManifest) -> list[ModelMessage]:
+def initial_messages(
+    run: Run, task: Task, manifest: AgentManifest, *, skills: str = ""
+) -> list[ModelMessage]:
+    """The first request: the role's prompt, the platform's note, the
+    instructions of the workspace's skill packs for the role, and the task."""
     system = f"{manifest.system_prompt.strip()}\n\n{_PLATFORM_NOTE.format(role=run.role)}"
+    if skills:
+        system = f"{system}\n\n{skills.strip()}"
     return [ModelRequest(parts=[SystemPromptPart(system), UserPromptPart(task_brief(task))])]
+
+
+def consultation_messages(system: str, user: str) -> list[ModelMessage]:
+    """The one request of a consultation (services.consultations): a role
+    answering another agent's question."""
+    return [ModelRequest(parts=[SystemPromptPart(system), UserPromptPart(user)])]

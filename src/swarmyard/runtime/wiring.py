@@ -23,7 +23,14 @@ from ..adapters.net import EgressRules, SafeHttpFetcher
 from ..adapters.sandbox import LazySandbox, choose_sandbox
 from ..adapters.security import Argon2Hasher, FernetSecretBox, JwtSigner, load_or_create_secret
 from ..adapters.store import create_store
-from ..adapters.tools import HttpFetchTool, RunCommandTool, builtin_tools, file_tools, git_tools
+from ..adapters.tools import (
+    HttpFetchTool,
+    RunCommandTool,
+    builtin_tools,
+    consult_tools,
+    file_tools,
+    git_tools,
+)
 from ..config import Settings
 from ..config_file import PlatformFile, find_platform_file, load_platform_file
 from ..domain import (
@@ -41,6 +48,7 @@ from ..services.approvals import ApprovalService
 from ..services.auth import AuthService
 from ..services.budgets import BudgetService
 from ..services.catalog import CatalogService
+from ..services.consultations import ConsultationService
 from ..services.delegation import Delegator
 from ..services.deps import Deps
 from ..services.estimates import TaskEstimator
@@ -59,15 +67,18 @@ from ..services.router import ModelRouter
 from ..services.rules import WorkspaceRules
 from ..services.runs import RunService
 from ..services.schedules import ScheduleService
+from ..services.skills import SkillService
 from ..services.task_graph import TaskGraphService
 from ..services.tasks import TaskService
 from ..services.usage import UsageService
 from .agent_loop import AgentLoop
+from .consult_responder import Responder
 from .credentials import write_credentials
 from .delegation_wait import SubtaskWaiter
 from .leadership import Leadership
 from .loops import orchestrator_loop, periodic, scheduler_jobs
 from .model_wiring import model_layer
+from .prompts import consultation_messages
 from .recovery import Recovery
 from .relay import Relay
 from .role_queues import RoleWatch, known_roles
@@ -133,6 +144,13 @@ class Container:
     @property
     def store(self) -> Store:
         return self.deps.store
+
+    @property
+    def skills(self) -> SkillService:
+        """Skill packs; the agent loop asks `skills.grant(workspace, role)` at
+        run start. Stateless over the store (built-ins are read once per
+        process), so a fresh one per use costs nothing."""
+        return SkillService(self.deps)
 
     @property
     def bus(self) -> Bus:
@@ -267,6 +285,7 @@ def build(
     if platform is None:
         platform = load_platform_file(find_platform_file(settings.data_dir))
     layer = model_layer(settings, platform, deps, FernetSecretBox(secret), factory=models)
+    consultations = ConsultationService(deps, catalog, layer.router, consultation_messages)
     policies = PolicyService(deps)
     mcp_box = FernetSecretBox(secret)
     gateway = McpGateway(deps, mcp or SdkMcpConnector(), mcp_box, stdio_allowed=settings.mcp_stdio)
@@ -275,11 +294,17 @@ def build(
         delegator,
         SubtaskWaiter(bus, delegator),
         layer.router,
-        {**builtin_tools(store, clock=clock, ids=ids), **host_tools(settings), **(tools or {})},
+        {
+            **builtin_tools(store, clock=clock, ids=ids),
+            **consult_tools(bus, consultations.known_roles),
+            **host_tools(settings),
+            **(tools or {}),
+        },
         run_max_seconds=settings.run_max_seconds,
         history_budget_tokens=settings.history_budget_tokens,
         policies=policies.effective,
         workspace_tools=gateway.tools_for,
+        skills=SkillService(deps).grant,
     )
     usage = UsageService(deps, layer.router)
     owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new('w')[-6:]}"
@@ -290,7 +315,13 @@ def build(
         refresh_seconds=settings.worker_roles_refresh_seconds,
     )
     worker = Worker(
-        bus, lifecycle, loop, owner=owner, concurrency=settings.worker_concurrency, roles=roles
+        bus,
+        lifecycle,
+        loop,
+        owner=owner,
+        concurrency=settings.worker_concurrency,
+        roles=roles,
+        responder=Responder(bus, consultations.handle),
     )
     hasher = Argon2Hasher()
     signer = JwtSigner(secret)

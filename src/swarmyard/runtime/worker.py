@@ -9,7 +9,8 @@ recovery sweep re-dispatches it if the lease expires.
 A worker serves several roles, each through its own durable consumer (see
 `role_queues` for why one per role). One intake loop per role fetches work,
 and all of them draw on the worker's `concurrency` slots (`slots`), so
-together they never take more runs than there is room for.
+together they never take more runs than there is room for. The worker also
+answers the consultations of the roles it serves (`consult_responder`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..domain import RunStatus, subjects
 from ..ports import Bus, BusClosed, Consumer, Subscription, WorkItem
 from ..services.lifecycle import Claimed, Lifecycle
 from .agent_loop import AgentLoop, RunControl
+from .consult_responder import Responder
 from .role_queues import ACK_WAIT, MAX_DELIVER, RoleWatch, durable_of, filter_of
 from .slots import Slots
 
@@ -45,8 +47,10 @@ class Worker:
         owner: str,
         concurrency: int,
         roles: RoleWatch,
+        responder: Responder | None = None,
     ) -> None:
         self._bus = bus
+        self._responder = responder
         self._life = lifecycle
         self._loop = loop
         self.owner = owner
@@ -89,6 +93,7 @@ class Worker:
         if consumer is None:
             return
         self._consumers[role] = consumer
+        await self._answer(role)
         found = False
         try:
             while not self._stopping.is_set():
@@ -99,6 +104,18 @@ class Worker:
             del self._consumers[role]
             with contextlib.suppress(Exception):
                 await consumer.close()
+
+    async def _answer(self, role: str) -> None:
+        """Answer the role's consultations too; a failure here costs the
+        consultations of the role (askers time out), never its runs."""
+        if self._responder is None:
+            return
+        try:
+            await self._responder.serve(role)
+        except BusClosed:
+            pass
+        except Exception:
+            log.exception("cannot answer the consultations of a role", role=role)
 
     async def _open_consumer(self, role: str) -> Consumer | None:
         while not self._stopping.is_set():
@@ -223,6 +240,15 @@ class Worker:
         restart) resumes them from their last step at once."""
         self._stopping.set()
         self._slots.close()
+        try:
+            await self._wind_down(grace)
+        finally:
+            # Last: runs finishing in the grace period may still be waiting
+            # for an answer from this process.
+            if self._responder is not None:
+                await self._responder.close()
+
+    async def _wind_down(self, grace: float) -> None:
         # Closing a consumer ends its waiting fetch; what a fetch brings from
         # now on is handed back, not started.
         for consumer in list(self._consumers.values()):

@@ -39,6 +39,8 @@ from swarmyard.ports import (
     RunRepo,
     ScheduleRepo,
     SettingsRepo,
+    SkillInstallationRepo,
+    SkillPackRepo,
     TaskRepo,
     WorkspaceRulesRepo,
 )
@@ -59,6 +61,7 @@ from .memory_records import (
     MemoryOutboxRepo,
     MemoryScheduleRepo,
 )
+from .memory_skills import MemorySkillInstallationRepo, MemorySkillPackRepo
 from .memory_spend import (
     MemoryLedgerRepo,
     MemoryPriceRepo,
@@ -95,6 +98,8 @@ class MemoryUnitOfWork:
         self.approvals: ApprovalRepo = MemoryApprovalRepo(tx)
         self.memory: MemoryRepo = MemoryMemoryRepo(tx)
         self.mcp_servers: McpServerRepo = MemoryMcpServerRepo(tx)
+        self.skill_packs: SkillPackRepo = MemorySkillPackRepo(tx)
+        self.skill_installations: SkillInstallationRepo = MemorySkillInstallationRepo(tx)
         self.idempotency: IdempotencyRepo = MemoryIdempotencyRepo(tx)
         self.outbox: OutboxRepo = MemoryOutboxRepo(tx)
         self.members: MembershipRepo = MemoryMembershipRepo(tx)

@@ -61,6 +61,9 @@ class MemoryState:
     documents: dict[tuple[str, str], Row] = field(default_factory=dict)  # (workspace, name)
     memory_items: dict[str, Row] = field(default_factory=dict)
     mcp_servers: dict[tuple[str, str], Row] = field(default_factory=dict)  # (workspace, name)
+    # (workspace, id, version) and (workspace, pack id), as the SQL keys.
+    skill_packs: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+    skill_installations: dict[tuple[str, str], Row] = field(default_factory=dict)
     # Like a database sequence: not given back by a rollback.
     next_execution_id: int = 1
 

@@ -43,6 +43,8 @@ def owned_tables(state: MemoryState) -> dict[str, list[dict[Any, Row]]]:
     """The memory tables holding workspaces' rows, by the SQL table each
     stands for (run events are kept per run, hence lists)."""
     return {
+        "skill_installations": [state.skill_installations],
+        "skill_packs": [state.skill_packs],
         "memory_items": [state.memory_items],
         "mcp_servers": [state.mcp_servers],
         "approvals": [state.approvals],

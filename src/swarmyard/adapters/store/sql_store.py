@@ -43,6 +43,8 @@ from swarmyard.ports import (
     RunRepo,
     ScheduleRepo,
     SettingsRepo,
+    SkillInstallationRepo,
+    SkillPackRepo,
     TaskRepo,
     WorkspaceRulesRepo,
 )
@@ -60,6 +62,7 @@ from .sql_members import SqlApiKeyRepo, SqlAuditRepo, SqlMembershipRepo
 from .sql_memory_items import SqlMemoryRepo
 from .sql_records import SqlIdempotencyRepo, SqlLearningRepo, SqlOutboxRepo, SqlScheduleRepo
 from .sql_runs import SqlEventRepo, SqlRunRepo
+from .sql_skills import SqlSkillInstallationRepo, SqlSkillPackRepo
 from .sql_spend import SqlLedgerRepo, SqlPriceRepo, SqlProviderRepo, SqlSettingsRepo
 from .sql_tasks import SqlTaskRepo
 from .sql_workspace import SqlWorkspaceRulesRepo
@@ -93,6 +96,8 @@ class SqlUnitOfWork:
         self.approvals: ApprovalRepo = SqlApprovalRepo(tx)
         self.memory: MemoryRepo = SqlMemoryRepo(tx)
         self.mcp_servers: McpServerRepo = SqlMcpServerRepo(tx)
+        self.skill_packs: SkillPackRepo = SqlSkillPackRepo(tx)
+        self.skill_installations: SkillInstallationRepo = SqlSkillInstallationRepo(tx)
         self.idempotency: IdempotencyRepo = SqlIdempotencyRepo(tx)
         self.outbox: OutboxRepo = SqlOutboxRepo(tx)
         self.members: MembershipRepo = SqlMembershipRepo(tx)

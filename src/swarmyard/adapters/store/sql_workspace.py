@@ -49,6 +49,7 @@ from .tables import (
     workspace_settings,
     workspaces,
 )
+from .tables_skills import skill_installations, skill_packs
 
 __all__ = ["OWNED_TABLES", "SqlWorkspaceRulesRepo", "delete_workspace"]
 
@@ -56,6 +57,8 @@ __all__ = ["OWNED_TABLES", "SqlWorkspaceRulesRepo", "delete_workspace"]
 # the workspace row itself. No table here references another one today;
 # the order is kept so that one added later needs only its right place.
 OWNED_TABLES: tuple[Table, ...] = (
+    skill_installations,
+    skill_packs,
     memory_items,
     mcp_servers,
     approvals,

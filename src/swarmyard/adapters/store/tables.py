@@ -7,6 +7,10 @@ a person signs in before any workspace is chosen. Money columns
 (`cost_microusd`) are integer micro-USD so sums never drift. The Alembic
 revisions under `migrations/` must produce exactly this metadata; a test
 compares them so the two databases cannot drift apart.
+
+The tables of MCP servers, memory and skill packs are in the `tables_*.py`
+modules beside this one, on the same metadata (`table_base.py`); they are
+imported here, so `tables.metadata` is the whole schema.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
     String,
@@ -30,6 +33,11 @@ from sqlalchemy import (
 )
 
 from .coltypes import AutoId, Json, UtcDateTime
+from .table_base import metadata
+from .table_base import workspace_column as _workspace
+from .tables_mcp import mcp_servers
+from .tables_memory import MEMORY_FTS, MEMORY_TSV_INDEX, is_search_index, memory_items
+from .tables_skills import skill_installations, skill_packs
 
 __all__ = [
     "MEMORY_FTS",
@@ -59,33 +67,14 @@ __all__ = [
     "run_events",
     "runs",
     "schedules",
+    "skill_installations",
+    "skill_packs",
     "tasks",
     "users",
     "workspace_documents",
     "workspace_settings",
     "workspaces",
 ]
-
-# Named constraints keep batch (copy-and-move) migrations on SQLite workable.
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-    }
-)
-
-
-def _workspace() -> Column[str]:
-    return Column(
-        "workspace_id",
-        String,
-        ForeignKey("workspaces.id", ondelete="CASCADE"),
-        nullable=False,
-    )
-
 
 workspaces = Table(
     "workspaces",
@@ -536,69 +525,3 @@ workspace_documents = Table(
     Column("updated_by", String, nullable=False),
     PrimaryKeyConstraint("workspace_id", "name"),
 )
-
-# ------------------------------------------------------------------ tools
-
-# MCP servers a workspace registered (domain/mcp.py). Secret environment
-# values and headers are only in `sealed_secrets`, encrypted by the secret
-# box; the JSON columns beside it hold their names and the plain values.
-mcp_servers = Table(
-    "mcp_servers",
-    metadata,
-    _workspace(),
-    Column("name", String, nullable=False),
-    Column("transport", String, nullable=False),
-    Column("command", Text),
-    Column("args", Json, nullable=False),
-    Column("env", Json, nullable=False),
-    Column("url", Text),
-    Column("headers", Json, nullable=False),
-    Column("secret_env", Json, nullable=False),
-    Column("secret_headers", Json, nullable=False),
-    Column("sealed_secrets", Text),
-    Column("enabled", Boolean, nullable=False),
-    Column("timeout_seconds", Float, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    Column("created_by", String, nullable=False),
-    PrimaryKeyConstraint("workspace_id", "name"),
-)
-
-# ------------------------------------------------------------------ memory
-
-# Long-term memory and shared context (domain/memory.py). `seq` is only the
-# key SQLite's full-text index refers to: FTS5 with external content needs a
-# stable integer rowid, which only an INTEGER PRIMARY KEY is (VACUUM may
-# renumber any other rowid). Everything else uses `id`.
-memory_items = Table(
-    "memory_items",
-    metadata,
-    Column("seq", AutoId, primary_key=True, autoincrement=True),
-    Column("id", String, nullable=False, unique=True),
-    _workspace(),
-    Column("agent_id", String),  # NULL: shared with the whole workspace
-    Column("kind", String, nullable=False),
-    Column("text", Text, nullable=False),
-    Column("tags", Json, nullable=False),
-    Column("run_id", String),
-    Column("task_id", String),
-    Column("source", String, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("expires_at", UtcDateTime),
-    Index(None, "workspace_id", "agent_id", "created_at"),
-    Index(None, "workspace_id", "run_id"),
-    Index(None, "workspace_id", "expires_at"),
-)
-
-# The full-text indexes of memory items, made by their revision, are outside
-# this metadata because SQLAlchemy cannot describe them: SQLite's FTS5 table
-# (with the shadow tables FTS5 keeps beside it, memory_items_fts_*) and
-# PostgreSQL's GIN index over to_tsvector('simple', …). Schema comparisons
-# leave them out.
-MEMORY_FTS = "memory_items_fts"
-MEMORY_TSV_INDEX = "ix_memory_items_search"
-
-
-def is_search_index(name: str | None) -> bool:
-    """Whether a table or index of the database is one of those."""
-    return bool(name) and (name == MEMORY_TSV_INDEX or str(name).startswith(MEMORY_FTS))

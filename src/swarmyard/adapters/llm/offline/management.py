@@ -14,7 +14,7 @@ from typing import Any
 from .text import bullet_items, bullets, clip, first_sentence, keywords_in, requirements, topic
 from .turn import Play, Reply, ToolOutcome, Turn, act, answer
 
-__all__ = ["PLAYS", "decision_maker", "orchestrator", "project_manager"]
+__all__ = ["PLAYS", "decision_maker", "orchestrator", "project_manager", "weigh"]
 
 # role -> (task type, title verb, trigger words); the order is the order work happens in.
 _ROUTES: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -128,14 +128,26 @@ def _why(best: int, runner_up: int) -> str:
     return f"Why: it has the highest weighted score ({best} against {runner_up}). "
 
 
-def decision_maker(t: Turn) -> Reply:
-    high_stakes = t.complexity in ("high", "critical")
+def weigh(options: list[str], complexity: str) -> tuple[int, list[int], dict[str, int], str]:
+    """(index of the best option, every option's score, the criteria's
+    weights, why the best one won) — ties go to the first listed."""
+    high_stakes = complexity in ("high", "critical")
     weights = {c: pair[1] if high_stakes else pair[0] for c, pair in _CRITERIA.items()}
-    options = _options(t)
     totals = [sum(weights[c] * s for c, s in _scores(o).items()) for o in options]
-    best = max(range(len(options)), key=lambda i: (totals[i], -i))  # ties: the first listed
-    letters = "ABCD"
+    best = max(range(len(options)), key=lambda i: (totals[i], -i))
     runner_up = max((s for i, s in enumerate(totals) if i != best), default=totals[best])
+    why = _why(totals[best], runner_up) + (
+        "With high stakes, risk and reversibility weigh most."
+        if high_stakes
+        else "With normal stakes, time to value weighs most."
+    )
+    return best, totals, weights, why
+
+
+def decision_maker(t: Turn) -> Reply:
+    options = _options(t)
+    best, totals, weights, why = weigh(options, t.complexity)
+    letters = "ABCD"
     return answer(
         f"Decision: {topic(t.title)}",
         "",
@@ -146,12 +158,7 @@ def decision_maker(t: Turn) -> Reply:
         "Scores: " + ", ".join(f"{letters[i]} {s}" for i, s in enumerate(totals)),
         "",
         f"Decision: {letters[best]} — {options[best]}.",
-        _why(totals[best], runner_up)
-        + (
-            "With high stakes, risk and reversibility weigh most."
-            if high_stakes
-            else "With normal stakes, time to value weighs most."
-        ),
+        why,
         "Revisit if: the cost estimate doubles, or a blocking risk appears in the first week.",
     )
 

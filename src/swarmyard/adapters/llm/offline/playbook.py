@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from . import delivery, engineering, management, quality
+from .consult import consultation
 from .text import bullets, clip, first_sentence, requirements, topic
 from .turn import Play, Reply, Turn, answer
 
@@ -37,6 +38,8 @@ MAX_STEPS = 12
 
 
 def next_move(t: Turn) -> Reply:
+    if t.call.consultation:  # answering another agent: one text, no tools
+        return consultation(t)
     if t.fresh_errors or t.feedback:
         return _explain_error(t)
     if t.step >= MAX_STEPS:
