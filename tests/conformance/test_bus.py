@@ -1,7 +1,7 @@
 """Conformance suite of the Bus port: every bus adapter passes it unchanged.
 
 The tests speak to `swarmyard.ports.Bus` only. An adapter joins by adding
-one factory to `ADAPTERS`. Every test works under a workspace id of its
+one factory to `swarmyard.testing.buses.BUS_ADAPTERS`. Every test works under a workspace id of its
 own, so adapters backed by a shared server see nothing of other tests; the
 NATS bus also gets a work stream of its own per test, deleted afterwards.
 
@@ -21,44 +21,17 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
 
-from swarmyard.adapters.bus import MemoryBus
 from swarmyard.domain import subjects
 from swarmyard.ports import Bus, BusMessage, Consumer, WorkItem
-
-# A bus for one test, closed (and its server-side traces removed) on exit.
-BusFactory = Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[Bus]]
+from swarmyard.testing.buses import BUS_ADAPTERS
 
 
-@asynccontextmanager
-async def _memory(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    bus = MemoryBus()
-    try:
-        yield bus
-    finally:
-        await bus.close()
-
-
-@asynccontextmanager
-async def _nats(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    from swarmyard.adapters.bus.testing import scratch_bus
-
-    async with scratch_bus(request.getfixturevalue("nats_server")) as bus:
-        yield bus
-
-
-ADAPTERS: dict[str, BusFactory] = {
-    "memory": _memory,
-    "nats": _nats,
-}
-
-
-@pytest.fixture(params=sorted(ADAPTERS))
+@pytest.fixture(params=sorted(BUS_ADAPTERS))
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    async with ADAPTERS[request.param](request) as instance:
+    async with BUS_ADAPTERS[request.param](request) as instance:
         yield instance
 
 

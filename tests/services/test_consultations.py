@@ -11,7 +11,6 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,7 +19,6 @@ import pytest
 from pydantic_ai.messages import ModelResponse, SystemPromptPart, TextPart, UserPromptPart
 from pydantic_ai.usage import RequestUsage
 
-from swarmyard.adapters.bus import MemoryBus
 from swarmyard.adapters.llm import OfflineModel
 from swarmyard.adapters.tools import consult_tools
 from swarmyard.domain import MemoryKind, Run, Task, Workspace, subjects
@@ -32,38 +30,16 @@ from swarmyard.runtime.prompts import consultation_messages
 from swarmyard.services.catalog import CatalogService
 from swarmyard.services.consultations import ConsultationService
 from swarmyard.services.registry import Registry
+from swarmyard.testing.buses import BUS_ADAPTERS
 
 ROLES = ("developer", "architect", "decision-maker")
 TITLE = "Add a result cache"
 OPTIONS = ["Cache in process memory", "Cache in Redis", "Defer the cache"]
 
 
-@asynccontextmanager
-async def _memory(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    bus = MemoryBus()
-    try:
-        yield bus
-    finally:
-        await bus.close()
-
-
-@asynccontextmanager
-async def _nats(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    from swarmyard.adapters.bus.testing import scratch_bus
-
-    async with scratch_bus(request.getfixturevalue("nats_server")) as bus:
-        yield bus
-
-
-BUSES: dict[str, Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[Bus]]] = {
-    "memory": _memory,
-    "nats": _nats,
-}
-
-
-@pytest.fixture(params=sorted(BUSES))
+@pytest.fixture(params=sorted(BUS_ADAPTERS))
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    async with BUSES[request.param](request) as instance:
+    async with BUS_ADAPTERS[request.param](request) as instance:
         yield instance
 
 

@@ -9,56 +9,30 @@ the first time the catalogue is read (a test reads it).
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from pydantic import ValidationError
 
-from ..domain import Problem, ValidationFailed
+from ..domain import ValidationFailed
 from ..domain.skill import SkillPack
-from ._problems import (
-    json_syntax_problem,
-    problem_sort_key,
-    toml_syntax_problem,
-    validation_problems,
-)
+from ._documents import packaged, read_document
+from ._problems import problem_sort_key, validation_problems
 
 __all__ = ["builtin_skill_packs", "parse_skill_pack"]
 
 _WHAT = "skill pack"
-_PACKAGE = "swarmyard.catalog"
 _SKILL_DIR = "skills"
 
 
 def parse_skill_pack(
     data: Mapping[str, Any] | str | bytes, *, source: str = "<input>", fmt: str | None = None
 ) -> SkillPack:
-    """Validate a pack given as a mapping, or as TOML or JSON text (`fmt`, else
-    JSON when the text starts with ``{``). Raises `ValidationFailed`."""
-    if isinstance(data, Mapping):
-        return _validate(data)
-    if not isinstance(data, (str, bytes)):
-        raise _not_an_object(data)
-    try:
-        text = data if isinstance(data, str) else data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        reason = f"not UTF-8 text: byte {exc.start} cannot be decoded"
-        raise ValidationFailed(_WHAT, [Problem("", reason)]) from None
-    text = text.removeprefix("\ufeff")
-    fmt = fmt or ("json" if text.lstrip().startswith("{") else "toml")
-    try:
-        parsed: object = tomllib.loads(text) if fmt == "toml" else json.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationFailed(_WHAT, [toml_syntax_problem(exc, text, source)]) from None
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(_WHAT, [json_syntax_problem(exc, source)]) from None
-    if not isinstance(parsed, dict):
-        raise _not_an_object(parsed)
-    return _validate(parsed)
+    """Validate a pack given as a mapping, or as TOML or JSON text (read as
+    manifests are: `fmt`, else the extension of `source`, else a leading
+    ``{`` means JSON). Raises `ValidationFailed`."""
+    return _validate(read_document(data, what=_WHAT, source=source, fmt=fmt))
 
 
 def builtin_skill_packs() -> list[SkillPack]:
@@ -68,23 +42,9 @@ def builtin_skill_packs() -> list[SkillPack]:
 
 @cache
 def _builtins() -> tuple[SkillPack, ...]:
-    folder = resources.files(_PACKAGE).joinpath(_SKILL_DIR)
-    packs: list[SkillPack] = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".toml"):
-            continue
-        source = f"{_PACKAGE.replace('.', '/')}/{_SKILL_DIR}/{entry.name}"
-        pack = parse_skill_pack(entry.read_bytes(), source=source, fmt="toml")
-        # A packaging mistake: the pack would ship under the wrong name.
-        problems = []
-        if pack.id != entry.name.removesuffix(".toml"):
-            problems.append(Problem("id", f"must match the file name of {source}"))
-        if not pack.builtin:
-            problems.append(Problem("builtin", f"must be true in {source}"))
-        if problems:
-            raise ValidationFailed(f"built-in {_WHAT}", problems)
-        packs.append(pack)
-    return tuple(sorted(packs, key=lambda p: p.id))
+    return packaged(
+        _SKILL_DIR, lambda raw, source: parse_skill_pack(raw, source=source, fmt="toml"), _WHAT
+    )
 
 
 def _validate(data: Mapping[str, Any]) -> SkillPack:
@@ -93,12 +53,3 @@ def _validate(data: Mapping[str, Any]) -> SkillPack:
     except ValidationError as exc:
         problems = sorted(validation_problems(exc, SkillPack), key=problem_sort_key)
         raise ValidationFailed(_WHAT, problems) from None
-
-
-def _not_an_object(value: object) -> ValidationFailed:
-    kind = "null" if value is None else f"a {type(value).__name__}"
-    if isinstance(value, list):
-        kind = "a list"
-    return ValidationFailed(
-        _WHAT, [Problem("", f"a skill pack must be an object of keys, not {kind}")]
-    )

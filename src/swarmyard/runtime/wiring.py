@@ -130,6 +130,8 @@ class Container:
     identity: IdentityService
     rules: WorkspaceRules
     policies: PolicyService
+    # Skill packs; the agent loop asks `skills.grant(workspace, role)` at run start.
+    skills: SkillService
     approvals: ApprovalService
     memory: MemoryService
     task_graphs: TaskGraphService
@@ -144,13 +146,6 @@ class Container:
     @property
     def store(self) -> Store:
         return self.deps.store
-
-    @property
-    def skills(self) -> SkillService:
-        """Skill packs; the agent loop asks `skills.grant(workspace, role)` at
-        run start. Stateless over the store (built-ins are read once per
-        process), so a fresh one per use costs nothing."""
-        return SkillService(self.deps)
 
     @property
     def bus(self) -> Bus:
@@ -287,6 +282,7 @@ def build(
     layer = model_layer(settings, platform, deps, FernetSecretBox(secret), factory=models)
     consultations = ConsultationService(deps, catalog, layer.router, consultation_messages)
     policies = PolicyService(deps)
+    skills = SkillService(deps)
     mcp_box = FernetSecretBox(secret)
     gateway = McpGateway(deps, mcp or SdkMcpConnector(), mcp_box, stdio_allowed=settings.mcp_stdio)
     loop = AgentLoop(
@@ -304,7 +300,7 @@ def build(
         history_budget_tokens=settings.history_budget_tokens,
         policies=policies.effective,
         workspace_tools=gateway.tools_for,
-        skills=SkillService(deps).grant,
+        skills=skills.grant,
     )
     usage = UsageService(deps, layer.router)
     owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new('w')[-6:]}"
@@ -350,6 +346,7 @@ def build(
         identity=IdentityService(deps, hasher),
         rules=WorkspaceRules(deps),
         policies=policies,
+        skills=skills,
         approvals=ApprovalService(deps),
         memory=MemoryService(deps),
         task_graphs=TaskGraphService(deps),

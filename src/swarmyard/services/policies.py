@@ -9,7 +9,8 @@ forgets its copy at once; others catch up within the time-to-live.
 
 from __future__ import annotations
 
-import time
+import builtins
+import functools
 from datetime import datetime
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ from ..domain.policy import (
 )
 from .deps import Deps
 from .views import microusd_to_usd
+from .workspace_cache import WorkspaceCache
 
 __all__ = ["DOCUMENT", "PolicyBody", "PolicyService", "policy_view"]
 
@@ -151,19 +153,15 @@ def parse_policy(workspace_id: str, body: Any) -> Policy:
 class PolicyService:
     def __init__(self, deps: Deps, *, ttl_seconds: float = 5.0) -> None:
         self._d = deps
-        self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, list[Policy]]] = {}
+        self._cache: WorkspaceCache[list[Policy]] = WorkspaceCache(ttl_seconds)
 
     async def list(self, workspace_id: str) -> list[Policy]:
-        hit = self._cache.get(workspace_id)
-        now = time.monotonic()
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
+        return await self._cache.get(workspace_id, functools.partial(self._read, workspace_id))
+
+    async def _read(self, workspace_id: str) -> builtins.list[Policy]:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             raw = await uow.settings.get(DOCUMENT) or []
-        policies = [_from_stored(workspace_id, r) for r in raw]
-        self._cache[workspace_id] = (now, policies)
-        return policies
+        return [_from_stored(workspace_id, r) for r in raw]
 
     async def get(self, workspace_id: str, name: str) -> Policy:
         found = next((p for p in await self.list(workspace_id) if p.name == name), None)
@@ -200,7 +198,7 @@ class PolicyService:
             kept.sort(key=lambda r: r["name"])
             await uow.settings.put(DOCUMENT, kept, at=now, by=by)
             await uow.commit()
-        self._cache.pop(workspace_id, None)
+        self._cache.forget(workspace_id)
         return policy
 
     async def delete(self, workspace_id: str, name: str, *, by: str) -> None:
@@ -211,4 +209,4 @@ class PolicyService:
                 raise NotFound("policy", name)
             await uow.settings.put(DOCUMENT, kept, at=self._d.clock.now(), by=by)
             await uow.commit()
-        self._cache.pop(workspace_id, None)
+        self._cache.forget(workspace_id)

@@ -16,6 +16,7 @@ packs they name), whatever the number of packs.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any, Final, Literal
@@ -32,6 +33,7 @@ from ..domain.skill import (
 )
 from ..ports import UnitOfWork
 from .deps import Deps
+from .workspace_cache import WorkspaceCache
 
 __all__ = [
     "KEEP",
@@ -52,11 +54,20 @@ class Keep(Enum):
 KEEP: Final = Keep.KEEP
 
 Installed = tuple[SkillInstallation, SkillPack | None]
+Enabled = tuple[list[SkillInstallation], list[SkillPack]]
 
 
 class SkillService:
-    def __init__(self, deps: Deps, *, builtin: Iterable[SkillPack] | None = None) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        builtin: Iterable[SkillPack] | None = None,
+        ttl_seconds: float = 5.0,
+    ) -> None:
         self._d = deps
+        # What `grant` reads at every run start: the enabled installations and their packs.
+        self._enabled: WorkspaceCache[Enabled] = WorkspaceCache(ttl_seconds)
         shipped = builtin_skill_packs() if builtin is None else builtins.list(builtin)
         self._shipped = sorted(shipped, key=lambda p: (p.id, p.version_tuple))
         self._builtin_ids = frozenset(p.id for p in shipped)
@@ -110,6 +121,7 @@ class SkillService:
                 )
             await uow.skill_packs.add(pack)  # Conflict when a concurrent twin won
             await uow.commit()
+        self._enabled.forget(workspace_id)  # an installation may follow this pack's latest
         return pack
 
     async def install(
@@ -146,6 +158,7 @@ class SkillService:
                     details={"id": pack_id},
                 ) from None
             await uow.commit()
+        self._enabled.forget(workspace_id)
         return installation, pack
 
     async def update(
@@ -171,6 +184,7 @@ class SkillService:
             installation.updated_at = self._d.clock.now()
             await uow.skill_installations.update(installation)
             await uow.commit()
+        self._enabled.forget(workspace_id)
         return installation, pack
 
     async def uninstall(self, workspace_id: str, pack_id: str) -> None:
@@ -178,6 +192,7 @@ class SkillService:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             await uow.skill_installations.delete(pack_id)
             await uow.commit()
+        self._enabled.forget(workspace_id)
 
     async def installations(self, workspace_id: str) -> list[Installed]:
         """Every installation with the pack it stands for now (None when a
@@ -196,12 +211,14 @@ class SkillService:
 
     async def grant(self, workspace_id: str, role: str) -> SkillGrant:
         """The instructions and tools the workspace's enabled packs give `role`'s runs."""
+        load = functools.partial(self._read_enabled, workspace_id)
+        found, packs = await self._enabled.get(workspace_id, load)
+        return grant_for(role, found, packs) if found else SkillGrant()
+
+    async def _read_enabled(self, workspace_id: str) -> Enabled:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             found = await uow.skill_installations.list(enabled=True)
-            if not found:
-                return SkillGrant()
-            packs = await self._packs_for(uow, found)
-        return grant_for(role, found, packs)
+            return found, (await self._packs_for(uow, found) if found else [])
 
     async def _packs_for(
         self, uow: UnitOfWork, installations: Sequence[SkillInstallation]
