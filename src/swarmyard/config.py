@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ROLE_NAME", "Settings"]
 
 # A manifest's role slug (domain/manifest.py): also a subject token and durable name.
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+# Kubernetes object names: a DNS-1123 label (namespaces) and subdomain (claims).
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_PART = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_SUBDOMAIN = re.compile(rf"^(?=.{{1,253}}$){_DNS_PART}(\.{_DNS_PART})*$")
+_SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
 class Settings(BaseSettings):
@@ -87,8 +92,22 @@ class Settings(BaseSettings):
 
     # Where agents' commands run (docs/tools.md): "auto" uses bubblewrap when
     # it works on this host, else none (commands refused unless a policy
-    # allows them unsandboxed); "bubblewrap", "unsandboxed" or "none" force one.
-    sandbox: Literal["auto", "bubblewrap", "unsandboxed", "none"] = "auto"
+    # allows them unsandboxed); "bubblewrap", "unsandboxed" or "none" force one;
+    # "kubernetes" runs each command as a Job of its own (never chosen by "auto").
+    sandbox: Literal["auto", "bubblewrap", "unsandboxed", "kubernetes", "none"] = "auto"
+    # The Kubernetes sandbox. The defaults are a pod's own: the in-cluster API
+    # server, its service account's token, CA and namespace files.
+    kubernetes_image: str = ""  # the commands' image; needed with SWARMYARD_SANDBOX=kubernetes
+    kubernetes_namespace: str = ""  # empty: the one kubernetes_namespace_file names
+    kubernetes_api_url: str = "https://kubernetes.default.svc"
+    kubernetes_token_file: Path | None = _SERVICE_ACCOUNT / "token"  # empty: no token
+    kubernetes_ca_file: Path | None = _SERVICE_ACCOUNT / "ca.crt"  # empty: the system's CAs
+    kubernetes_namespace_file: Path = _SERVICE_ACCOUNT / "namespace"
+    # A PersistentVolumeClaim holding the project directories, mounted
+    # read-only into each command's pod; this process sees it at
+    # kubernetes_projects_root (a working directory's path below it is the subPath).
+    kubernetes_projects_claim: str = ""
+    kubernetes_projects_root: Path | None = None
     # Private networks and hosts tools may fetch from (intranet use), e.g.
     # ["10.0.0.0/8", "wiki.corp.example"]; empty: public addresses only.
     egress_allow: list[str] = Field(default_factory=list)
@@ -107,6 +126,64 @@ class Settings(BaseSettings):
                 "(lower-case letters, digits and '-', starting with a letter)"
             )
         return value
+
+    @field_validator(
+        "kubernetes_token_file", "kubernetes_ca_file", "kubernetes_projects_root", mode="before"
+    )
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("kubernetes_namespace")
+    @classmethod
+    def _namespace_is_a_label(cls, value: str) -> str:
+        if value and not _DNS_LABEL.match(value):
+            raise ValueError(f"{value!r} is not a Kubernetes namespace name (a DNS-1123 label)")
+        return value
+
+    @field_validator("kubernetes_projects_claim")
+    @classmethod
+    def _claim_is_a_name(cls, value: str) -> str:
+        if value and not _DNS_SUBDOMAIN.match(value):
+            raise ValueError(
+                f"{value!r} is not a PersistentVolumeClaim name (a DNS-1123 subdomain)"
+            )
+        return value
+
+    @field_validator("kubernetes_api_url")
+    @classmethod
+    def _api_is_http(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL of an API server")
+        return value
+
+    @field_validator("kubernetes_image")
+    @classmethod
+    def _image_is_one_word(cls, value: str) -> str:
+        if value != value.strip() or any(c.isspace() for c in value):
+            raise ValueError(f"{value!r} is not an image reference (no spaces)")
+        return value
+
+    @field_validator("kubernetes_projects_root")
+    @classmethod
+    def _root_is_absolute(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_absolute():
+            raise ValueError(f"{value} is not an absolute path")
+        return value
+
+    @model_validator(mode="after")
+    def _kubernetes_is_complete(self) -> Self:
+        if self.sandbox == "kubernetes" and not self.kubernetes_image:
+            raise ValueError(
+                "SWARMYARD_SANDBOX=kubernetes needs SWARMYARD_KUBERNETES_IMAGE, "
+                "the image the commands run in"
+            )
+        if self.kubernetes_projects_claim and self.kubernetes_projects_root is None:
+            raise ValueError(
+                "SWARMYARD_KUBERNETES_PROJECTS_CLAIM needs SWARMYARD_KUBERNETES_PROJECTS_ROOT, "
+                "where this process sees that volume"
+            )
+        return self
 
     @property
     def worker_role_list(self) -> list[str]:

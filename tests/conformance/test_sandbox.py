@@ -1,14 +1,22 @@
-"""Conformance suite of the Sandbox port: bubblewrap and the unsandboxed
-runner run commands alike (exit codes, output, caps, limits, environment).
-What only a real sandbox contains (network, file system, processes) is in
-tests/adapters/sandbox. bubblewrap skips without it, unless
-SWARMYARD_REQUIRE_SERVICES=1."""
+"""Conformance suite of the Sandbox port: bubblewrap, the unsandboxed
+runner and the Kubernetes Job runner run commands alike (exit codes,
+output, caps, limits, environment). What only a real sandbox contains
+(network, file system, processes) is in tests/adapters/sandbox. bubblewrap
+skips without it, unless SWARMYARD_REQUIRE_SERVICES=1.
+
+The Kubernetes runner runs against a loopback API server whose kubelet
+runs each pod's command as a local process (swarmyard.testing.kubernetes):
+what is checked is the runner's side of the protocol, from the Job it
+creates to the result, and that a deadline or a cancelled run ends the
+command. `KUBERNETES_DIFFERS` lists the tests that do not apply to it, and
+why; tests/adapters/sandbox/test_sandbox_kubernetes.py covers those cases
+its own way."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,21 +29,40 @@ from swarmyard.ports.sandbox import (
     SandboxError,
     SandboxLimits,
 )
+from swarmyard.testing.kubernetes import FakeKubernetes, ProcessKubelet
 from swarmyard.testing.sandbox import SYSTEM_PYTHON, bubblewrap_or_reason, scratch_dir
 from swarmyard.testing.skips import unavailable
 
 PY = SYSTEM_PYTHON or "python3"
 needs_python = pytest.mark.skipif(SYSTEM_PYTHON is None, reason="no python3 in /usr/bin")
 
+KUBERNETES_DIFFERS = {
+    "test_output_and_scratch_files": "a container's log merges stdout and stderr, "
+    "and the pod's scratch volume is discarded",
+    "test_input_is_given_on_stdin": "a Job has no input stream (refused)",
+    "test_a_large_allocation_fails_as_memory": "memory is a cgroup limit: the kernel kills "
+    "(OOMKilled) instead of refusing the allocation",
+    "test_cpu_seconds_are_limited": "CPU seconds become a CPU rate; nothing ends the command",
+    "test_file_size_is_limited": "scratch is an emptyDir of the pod, evicted past its size",
+}
 
-@pytest.fixture(params=["bubblewrap", "unsandboxed"])
-def sandbox(request: pytest.FixtureRequest) -> Sandbox:
+
+@pytest.fixture(params=["bubblewrap", "unsandboxed", "kubernetes"])
+async def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Sandbox]:
     if request.param == "unsandboxed":
-        return UnsandboxedRunner()
-    found = bubblewrap_or_reason()
-    if isinstance(found, str):
-        unavailable(found)
-    return found
+        yield UnsandboxedRunner()
+    elif request.param == "kubernetes":
+        differs = KUBERNETES_DIFFERS.get(request.node.originalname)
+        if differs:
+            pytest.skip(f"not for Kubernetes Jobs: {differs}")
+        async with FakeKubernetes(ProcessKubelet()) as fake:
+            yield fake.sandbox(tmp_path / "serviceaccount")
+            assert fake.jobs == {}
+    else:
+        found = bubblewrap_or_reason()
+        if isinstance(found, str):
+            unavailable(found)
+        yield found
 
 
 @pytest.fixture

@@ -170,7 +170,15 @@ class Board:
         runs = self.runs()
         per_task = Counter(r["task_id"] for r in runs)
         assert set(per_task) == set(task_ids)
-        assert [t for t, n in per_task.items() if n != 1] == [], "a task was run twice"
+        twice = [t for t, n in per_task.items() if n != 1]
+        if twice:
+            histories = self.events()
+            detail = {
+                r["id"]: (r["task_id"], r["status"], r["attempt"], histories.get(r["id"], [])[-3:])
+                for r in runs
+                if r["task_id"] in twice
+            }
+            raise AssertionError(f"a task was run twice: {detail}")
         assert Counter(r["status"] for r in runs) == {"succeeded": len(task_ids)}
         histories = self.events()
         problems = {r["id"]: run_problems(histories.get(r["id"], [])) for r in runs}

@@ -67,10 +67,15 @@ def test_workers_killed_at_random_points_resume_runs_from_their_checkpoints(
 
     kills = 0
     while kills < 20 and board.done() < len(ids):
-        w = c.until("a worker with runs in flight", victim)
+        c.until("a worker with runs in flight", victim)
         # Not a wait for anything: the random point of the runs' steps (model
-        # call, tool, write) at which the worker dies.
+        # call, tool, write) at which a worker dies.
         time.sleep(rng.uniform(0.0, 0.5))
+        # Chosen again just before the kill: in the pause a worker may have
+        # taken over a run that has lost its worker three times already.
+        w = victim()
+        if w is None:
+            continue
         w.kill()
         kills += 1
         # A replacement, so that three workers keep going.

@@ -238,7 +238,7 @@ def host_tools(settings: Settings) -> dict[str, Tool]:
     """The tools that reach outside the platform, each through its one guarded
     way: the SSRF-safe fetcher, and the sandbox (chosen on first use)."""
     fetch = HttpFetchTool(SafeHttpFetcher(rules=EgressRules.parse(settings.egress_allow)))
-    sandbox = LazySandbox(functools.partial(choose_sandbox, settings.sandbox))
+    sandbox = LazySandbox(functools.partial(choose_sandbox, settings.sandbox, settings))
     run = RunCommandTool(sandbox, hidden=[settings.data_dir])
     # The project-directory tools: files and git, confined to Project.workdir.
     return {fetch.spec.name: fetch, run.spec.name: run, **file_tools(), **git_tools()}

@@ -50,13 +50,15 @@ from nats.js.errors import APIError, NotFoundError
 
 from ._subjects import pattern_covers, patterns_overlap, split_pattern
 
-__all__ = ["MSG_ID_HEADER", "DurableSpec", "WorkStream"]
+__all__ = ["CREATE_RACE", "MSG_ID_HEADER", "DurableSpec", "WorkStream"]
 
 MSG_ID_HEADER = "Nats-Msg-Id"
 _MEMBER_SEPARATOR = "~"  # not allowed in durable names, so member names never collide
 _DURABLE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 _OVERLAPPING_FILTER = 10100  # JSConsumerWQConsumerNotUniqueErr
-_STREAM_NAME_IN_USE = 10058  # JSStreamNameExistErr
+# What a create answers while another process's create of the same stream is
+# still being applied (nats-server 2.9 says either).
+CREATE_RACE = frozenset({10058, 10065})  # JSStreamNameExistErr, JSStreamSubjectOverlapErr
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +177,7 @@ class WorkStream:
                 await self._js.add_stream(config)
                 return
             except APIError as exc:
-                if exc.err_code != _STREAM_NAME_IN_USE:
+                if exc.err_code not in CREATE_RACE:
                     raise
             info = await self._js.stream_info(self.name)  # another process was first
         found = info.config

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 
 from nats.js.errors import (
+    APIError,
     BucketNotFoundError,
     KeyNotFoundError,
     KeyWrongLastSequenceError,
@@ -35,6 +36,7 @@ from nats.js.errors import (
 )
 from nats.js.kv import KeyValue
 
+from swarmyard.adapters.bus._jetstream import CREATE_RACE
 from swarmyard.adapters.bus.nats import NatsBus, shown_url
 
 from ._holding import Holding, check_claim
@@ -146,8 +148,16 @@ class NatsLeaderLease:
         try:
             return await js.key_value(self.bucket)
         except BucketNotFoundError:
-            # Creating an existing bucket with the same settings is a no-op, so
-            # processes racing here all end up with the one bucket.
+            pass
+        try:
             return await js.create_key_value(
                 bucket=self.bucket, history=1, description="Swarmyard leader leases"
             )
+        except APIError as exc:
+            # Creating a bucket that exists with the same settings is a no-op,
+            # but while another process's create is still being applied the
+            # server answers "name in use" or "subjects overlap" instead: that
+            # process was first, so open what it made.
+            if exc.err_code not in CREATE_RACE:
+                raise
+        return await js.key_value(self.bucket)

@@ -6,7 +6,10 @@ without user namespaces has the binary but cannot use it), else no sandbox
 force one (`SWARMYARD_SANDBOX`): "bubblewrap" fails start-up when it does
 not work, "unsandboxed" runs every command on the host with limits only,
 and "none" acts as a host without a sandbox (commands refused unless a
-policy allows running them unsandboxed).
+policy allows running them unsandboxed). "kubernetes" runs each command as
+a Job in the cluster (the `SWARMYARD_KUBERNETES_*` settings); detection
+never picks it, since a host that can reach an API server has not thereby
+been given the right to start pods there.
 """
 
 from __future__ import annotations
@@ -15,18 +18,28 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ...ports.sandbox import Sandbox, SandboxCommand, SandboxError, SandboxLimits
 from ._process import base_env
 from .bubblewrap import BubblewrapSandbox
+from .kubernetes import KubernetesJobSandbox
 from .unavailable import UnavailableSandbox
 from .unsandboxed import UnsandboxedRunner
 
-__all__ = ["SANDBOX_MODES", "SandboxMode", "bubblewrap_problem", "choose_sandbox"]
+if TYPE_CHECKING:
+    from ...config import Settings
 
-SandboxMode = Literal["auto", "bubblewrap", "unsandboxed", "none"]
-SANDBOX_MODES: tuple[SandboxMode, ...] = ("auto", "bubblewrap", "unsandboxed", "none")
+__all__ = [
+    "SANDBOX_MODES",
+    "SandboxMode",
+    "bubblewrap_problem",
+    "choose_sandbox",
+    "kubernetes_sandbox",
+]
+
+SandboxMode = Literal["auto", "bubblewrap", "unsandboxed", "kubernetes", "none"]
+SANDBOX_MODES: tuple[SandboxMode, ...] = ("auto", "bubblewrap", "unsandboxed", "kubernetes", "none")
 _PROBE_SECONDS = 15.0
 
 
@@ -67,7 +80,27 @@ def bubblewrap_problem(sandbox: BubblewrapSandbox | None = None) -> str | None:
     return None
 
 
-def choose_sandbox(mode: SandboxMode = "auto") -> Sandbox:
+def kubernetes_sandbox(settings: Settings) -> KubernetesJobSandbox:
+    return KubernetesJobSandbox(
+        image=settings.kubernetes_image,
+        namespace=settings.kubernetes_namespace or None,
+        api_url=settings.kubernetes_api_url,
+        token_file=settings.kubernetes_token_file,
+        ca_file=settings.kubernetes_ca_file,
+        namespace_file=settings.kubernetes_namespace_file,
+        projects_claim=settings.kubernetes_projects_claim or None,
+        projects_root=settings.kubernetes_projects_root,
+    )
+
+
+def choose_sandbox(mode: SandboxMode = "auto", settings: Settings | None = None) -> Sandbox:
+    """`settings` are read for "kubernetes" only; without them, from the environment."""
+    if mode == "kubernetes":
+        if settings is None:
+            from ...config import Settings  # noqa: PLC0415  # the only mode that reads them
+
+            settings = Settings()
+        return kubernetes_sandbox(settings)
     if mode == "unsandboxed":
         return UnsandboxedRunner()
     if mode == "none":
