@@ -3,7 +3,9 @@
 
 Two figures per chain size (2, 10 and 100 candidate models), budgets on:
 - the decision itself (routing rules → fallback chain → worst-case cost of
-  every candidate → budget tier reordering), pure functions;
+  every candidate → budget tier reordering), pure functions over the
+  workspace's directory snapshot, as the router makes it (the route memoised
+  by the frozen rules, each tier's chain order sorted once per snapshot);
 - `ModelRouter.preview`, the whole decision as a model call makes it: the
   workspace's cached snapshot, the budgets and their counters read from the
   in-memory store (one unit of work), then the same decision.
@@ -31,7 +33,6 @@ from swarmyard.adapters.bus import MemoryBus
 from swarmyard.adapters.llm.prices import GenaiPriceTable
 from swarmyard.adapters.security import FernetSecretBox
 from swarmyard.adapters.store import MemoryStore
-from swarmyard.catalog import default_routing_rules
 from swarmyard.domain import (
     Budget,
     BudgetScope,
@@ -47,7 +48,7 @@ from swarmyard.domain import (
     SequentialIds,
     Workspace,
 )
-from swarmyard.domain.routing import apply_budget, build_chain, worst_case_microusd
+from swarmyard.domain.routing import apply_budget, worst_case_microusd
 from swarmyard.ports import ModelCall
 from swarmyard.services.call_ledger import prompt_token_bound
 from swarmyard.services.deps import Deps
@@ -168,7 +169,6 @@ async def router_for(count: int) -> ModelRouter:
 
 async def s4(params: dict[str, Any]) -> None:
     rounds, seconds = int(params.get("rounds", 5)), float(params.get("seconds", 0.3))
-    rules = default_routing_rules()
     the_call = call()
     metrics: dict[str, Any] = {"prompt_bound_tokens": prompt_token_bound(the_call)}
     for count in (2, 10, 100):
@@ -177,13 +177,14 @@ async def s4(params: dict[str, Any]) -> None:
         assert len(snap.candidates) == count + 1  # + the offline model
 
         def decide(snap: Any = snap) -> object:
-            route = rules.route(
+            # As `ModelRouter._plan` decides: the snapshot's rules and chain orders.
+            route = snap.rules.route(
                 role="developer",
                 task_type="bugfix",
                 complexity=Complexity.MEDIUM,
                 role_tier=ModelTier.MID,
             )
-            chain = build_chain(route, snap.candidates)
+            chain = snap.chain(route)
             bound = prompt_token_bound(the_call)
             costs = {c.ref: worst_case_microusd(c, bound, c.max_output_tokens) for c in chain}
             return apply_budget(chain, BudgetTier.ECONOMY, route.tier, costs)

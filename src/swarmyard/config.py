@@ -21,6 +21,9 @@ ROLE_NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_PART = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS_SUBDOMAIN = re.compile(rf"^(?=.{{1,253}}$){_DNS_PART}(\.{_DNS_PART})*$")
+# SWARMYARD_MEMORY_EMBEDDINGS: off, the offline embedder, or a model of an
+# OpenAI-compatible server (a name without spaces: Ollama's have ':' and '/').
+_EMBEDDINGS = re.compile(r"^(hashing|openai:\S+)$")
 _SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
@@ -69,6 +72,14 @@ class Settings(BaseSettings):
     # Short-term memory: past this many tokens (estimated) a run's older tool
     # results are shortened before a model call (runtime/compaction.py).
     history_budget_tokens: int = Field(default=24_000, ge=1_000, le=2_000_000)
+    # Long-term memory searched by similarity beside words (ADR 0015): empty:
+    # words only; "hashing": the offline lexical embedder (letter sequences,
+    # not meaning); "openai:<model>": any OpenAI-compatible /v1/embeddings
+    # server. Its URL defaults to openai_base_url, then api.openai.com; the
+    # key to openai_api_key only when the URL is that same default.
+    memory_embeddings: str = ""
+    memory_embeddings_base_url: str = ""
+    memory_embeddings_api_key: str = ""
     orchestrator_interval: float = Field(default=1.0, gt=0)
     # A run still unclaimed this long after it was queued is queued again
     # (its message may be lost: a bus restarted without its stream, a leader
@@ -108,8 +119,9 @@ class Settings(BaseSettings):
     # kubernetes_projects_root (a working directory's path below it is the subPath).
     kubernetes_projects_claim: str = ""
     kubernetes_projects_root: Path | None = None
-    # Private networks and hosts tools may fetch from (intranet use), e.g.
-    # ["10.0.0.0/8", "wiki.corp.example"]; empty: public addresses only.
+    # Private networks and hosts tools may fetch from (intranet use), and
+    # MCP servers' HTTP endpoints may be on, e.g. ["10.0.0.0/8",
+    # "wiki.corp.example", "127.0.0.1"]; empty: public addresses only.
     egress_allow: list[str] = Field(default_factory=list)
     # Whether workspaces may register stdio MCP servers: commands this host
     # runs as the platform's own user. Off, only streamable HTTP servers
@@ -126,6 +138,28 @@ class Settings(BaseSettings):
                 "(lower-case letters, digits and '-', starting with a letter)"
             )
         return value
+
+    @field_validator("memory_embeddings")
+    @classmethod
+    def _embeddings_are_known(cls, value: str) -> str:
+        text = value.strip()
+        if text and not _EMBEDDINGS.match(text):
+            raise ValueError(
+                f"SWARMYARD_MEMORY_EMBEDDINGS={text!r} is not '' (off), 'hashing' or "
+                "'openai:<model>' (e.g. openai:text-embedding-3-small, openai:nomic-embed-text)"
+            )
+        return text
+
+    @field_validator("memory_embeddings_base_url")
+    @classmethod
+    def _embeddings_url_is_http(cls, value: str) -> str:
+        text = value.strip()
+        if text and not re.match(r"^https?://[^\s/]+", text):
+            raise ValueError(
+                f"SWARMYARD_MEMORY_EMBEDDINGS_BASE_URL={text!r} is not an http:// or https:// "
+                "URL (the API root, e.g. http://localhost:11434/v1)"
+            )
+        return text
 
     @field_validator(
         "kubernetes_token_file", "kubernetes_ca_file", "kubernetes_projects_root", mode="before"
@@ -184,6 +218,24 @@ class Settings(BaseSettings):
                 "where this process sees that volume"
             )
         return self
+
+    @property
+    def memory_embeddings_choice(self) -> tuple[Literal["hashing", "openai"], str] | None:
+        """(kind, model) of the memory embedder, or None for none."""
+        if not self.memory_embeddings:
+            return None
+        if self.memory_embeddings == "hashing":
+            return "hashing", ""
+        return "openai", self.memory_embeddings.partition(":")[2]
+
+    @property
+    def memory_embeddings_endpoint(self) -> tuple[str, str]:
+        """(base URL, API key) of an OpenAI-compatible embedder. The chat
+        endpoint's key goes only to the chat endpoint itself."""
+        if self.memory_embeddings_base_url:
+            return self.memory_embeddings_base_url, self.memory_embeddings_api_key
+        key = self.memory_embeddings_api_key or self.openai_api_key
+        return self.openai_base_url, key
 
     @property
     def worker_role_list(self) -> list[str]:

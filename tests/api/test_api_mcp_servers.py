@@ -1,7 +1,8 @@
 """/mcp-servers over HTTP, on scripted MCP servers (the in-memory connector):
-registered, listed with health, discovered, probed and removed; secrets go
-in and never come out; bad input is a 422 naming the field; changes are
-audited and honour idempotency keys; members read, admins write."""
+registered, listed with health, discovered, probed, changed and removed;
+secrets go in and never come out; bad input is a 422 naming the field (an
+HTTP URL inside the host's networks too, unless the operator allows it);
+changes are audited and honour idempotency keys; members read, admins write."""
 
 from __future__ import annotations
 
@@ -222,3 +223,210 @@ async def test_the_container_hands_out_the_tools_and_closes_them(
     assert [t.spec.name for t in tools] == ["mcp.time.get_current_time"]
     await platform.mcp.aclose()
     assert all(s.closed for s in servers["time-server"].sessions)
+
+
+# ------------------------------------------------------------------ egress
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "refused (metadata)"),
+        ("http://metadata.google.internal/", "refused (metadata)"),
+        ("http://127.0.0.1:5432/", "refused (loopback)"),
+        ("http://[::ffff:127.0.0.1]/mcp", "refused (loopback)"),
+        ("http://0x7f000001/mcp", "refused (loopback)"),
+        ("http://localhost:8080/mcp", "refused (loopback)"),
+        ("http://10.0.0.8/mcp", "refused (private)"),
+        ("http://100.64.0.1/mcp", "refused (cgnat)"),
+        ("file:///etc/passwd", "http:// or https://"),
+        ("gopher://127.0.0.1:6379/_INFO", "http:// or https://"),
+    ],
+)
+async def test_urls_inside_the_hosts_networks_are_refused_when_registering(
+    api: httpx.AsyncClient, servers: dict[str, FakeMcpServer], url: str, reason: str
+) -> None:
+    r = await api.post("/mcp-servers", json={"name": "sneaky", "url": url})
+    err = error_of(r, 422, "validation_failed")
+    [problem] = err["details"]
+    assert problem["path"] == "url"
+    assert reason in problem["reason"], problem
+    liftable = reason.startswith("refused") and "metadata" not in reason
+    assert ("SWARMYARD_EGRESS_ALLOW" in problem["reason"]) is liftable
+    assert (await api.get("/mcp-servers")).json()["items"] == []
+    assert all(s.starts == 0 for s in servers.values())
+
+
+async def test_the_operators_allow_list_admits_loopback_but_never_metadata(
+    tmp_path: Path,
+) -> None:
+    local = FakeMcpServer(tools=[McpToolInfo("echo", "Echoes.", {"type": "object"})])
+    settings = embedded_settings(tmp_path, egress_allow=["127.0.0.1", "169.254.0.0/16"])
+    container = build(settings, mcp=FakeMcpConnector({"http://127.0.0.1:8123/mcp": local}))
+    await container.start()
+    try:
+        transport = httpx.ASGITransport(app=create_app(container, manage_lifecycle=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v1") as api:
+            creds = json.loads((container.settings.data_dir / "credentials.json").read_text())
+            api.headers["Authorization"] = f"Bearer {creds['api_key']}"
+            body = {"name": "local", "url": "http://127.0.0.1:8123/mcp"}
+            assert (await api.post("/mcp-servers", json=body)).status_code == 201
+            assert (await api.post("/mcp-servers/local/probe")).json()["health"]["tools"] == 1
+            cloud = {"name": "cloud", "url": "http://169.254.169.254/"}
+            err = error_of(await api.post("/mcp-servers", json=cloud), 422, "validation_failed")
+            assert "refused (metadata)" in err["message"]
+            assert "SWARMYARD_EGRESS_ALLOW" not in err["message"]  # no allow list lifts it
+    finally:
+        await asyncio.wait_for(container.stop(grace=5.0), 30)
+
+
+# ------------------------------------------------------------------ changes
+
+
+async def test_a_change_replaces_the_settings_given_and_reconnects(
+    api: httpx.AsyncClient, servers: dict[str, FakeMcpServer]
+) -> None:
+    made = (await api.post("/mcp-servers", json=TIME | {"env": {"TZ": "UTC"}})).json()
+    await api.get("/mcp-servers/time/tools")
+    [first] = servers["time-server"].sessions
+    r = await api.patch(
+        "/mcp-servers/time", json={"args": ["--local-timezone", "Europe/Paris"], "env": None}
+    )
+    assert r.status_code == 200, r.text
+    changed = r.json()
+    assert (changed["args"], changed["env"], changed["command"]) == (
+        ["--local-timezone", "Europe/Paris"],
+        {},
+        "time-server",
+    )
+    assert (changed["created_at"], changed["created_by"]) == (
+        made["created_at"],
+        made["created_by"],
+    )
+    assert changed["updated_at"] > made["updated_at"]
+    assert first.closed  # the old process is stopped
+    assert changed["health"]["status"] == "unknown"
+    assert (await api.get("/mcp-servers/time")).json() == changed
+    await api.get("/mcp-servers/time/tools")
+    assert servers["time-server"].endpoints[-1].args == ("--local-timezone", "Europe/Paris")
+    assert servers["time-server"].endpoints[-1].env == {}
+    assert servers["time-server"].starts == 2
+
+    off = (await api.patch("/mcp-servers/time", json={"enabled": False})).json()
+    assert off["enabled"] is False
+    assert off["args"] == ["--local-timezone", "Europe/Paris"]  # what was not given stays
+    actions = [(e["action"], e["resource"]) for e in (await api.get("/audit")).json()["items"]]
+    assert actions.count(("mcp.update", "mcp:time")) == 2
+
+
+async def test_secrets_stay_unless_replaced_and_never_come_out(
+    api: httpx.AsyncClient, servers: dict[str, FakeMcpServer]
+) -> None:
+    await api.post("/mcp-servers", json=REMOTE)
+    r = await api.patch("/mcp-servers/remote", json={"headers": {"X-Team": "red"}})
+    assert (r.json()["headers"], r.json()["secret_headers"]) == (
+        {"X-Team": "red"},
+        ["Authorization"],
+    )
+    await api.post("/mcp-servers/remote/probe")
+    remote = servers["https://tools.example.com/mcp"]
+    assert dict(remote.endpoints[-1].headers) == {
+        "X-Team": "red",
+        "Authorization": f"Bearer {SECRET}",
+    }
+    rotated = "ghp_rotated-0123456789abcdef"
+    r = await api.patch("/mcp-servers/remote", json={"secret_headers": {"X-Key": rotated}})
+    assert r.json()["secret_headers"] == ["X-Key"]
+    await api.post("/mcp-servers/remote/probe")
+    assert dict(remote.endpoints[-1].headers) == {"X-Team": "red", "X-Key": rotated}
+    for text in (r.text, (await api.get("/mcp-servers")).text, (await api.get("/audit")).text):
+        assert SECRET not in text
+        assert rotated not in text
+
+
+async def test_a_url_moves_a_stdio_server_to_http(
+    api: httpx.AsyncClient, servers: dict[str, FakeMcpServer]
+) -> None:
+    await api.post("/mcp-servers", json=TIME | {"secret_env": {"TOKEN": SECRET}})
+    r = await api.patch("/mcp-servers/time", json={"url": "https://tools.example.com/mcp"})
+    assert r.status_code == 200, r.text
+    moved = r.json()
+    assert (moved["transport"], moved["url"], moved["secret_headers"]) == (
+        "http",
+        "https://tools.example.com/mcp",
+        [],
+    )
+    assert "command" not in moved
+    found = (await api.get("/mcp-servers/time/tools")).json()["items"]
+    assert [t["name"] for t in found] == ["mcp.time.echo"]
+    assert servers["time-server"].starts == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "other"}, "name"),
+        ({"colour": "red"}, "colour"),
+        ({}, ""),
+        ({"timeout_seconds": "soon"}, "timeout_seconds"),
+        ({"env": {"1BAD": "x"}}, "env"),
+        ({"url": "https://a.example/mcp", "command": "c"}, "url"),
+        ({"command": None}, "command"),
+        ({"transport": "carrier-pigeon"}, "transport"),
+        ({"transport": ["http"], "args": {"a": 1}}, "transport"),
+        ({"url": "http://169.254.169.254/"}, "url"),
+        ({"url": "http://[::ffff:127.0.0.1]/mcp"}, "url"),
+    ],
+)
+async def test_a_bad_change_is_422_and_changes_nothing(
+    api: httpx.AsyncClient, servers: dict[str, FakeMcpServer], body: dict[str, Any], field: str
+) -> None:
+    await api.post("/mcp-servers", json=TIME)
+    await api.get("/mcp-servers/time/tools")
+    before = (await api.get("/mcp-servers/time")).json()
+    err = error_of(await api.patch("/mcp-servers/time", json=body), 422, "validation_failed")
+    assert field in {p["path"] for p in err["details"]}, err
+    assert (await api.get("/mcp-servers/time")).json() == before
+    assert not servers["time-server"].sessions[0].closed  # still connected
+    actions = [(e["action"], e["result"]) for e in (await api.get("/audit")).json()["items"]]
+    assert ("mcp.update", "failed: validation_failed") in actions
+
+
+async def test_changes_to_unknown_servers_odd_bodies_and_roles(api: httpx.AsyncClient) -> None:
+    error_of(await api.patch("/mcp-servers/nope", json={"enabled": False}), 404, "not_found")
+    await api.post("/mcp-servers", json=TIME)
+    error_of(await api.patch("/mcp-servers/time", json=["x"]), 422, "validation_failed")
+    made = await api.post("/api-keys", json={"name": "member", "role": "member"})
+    member = {"Authorization": f"Bearer {made.json()['key']}"}
+    refused = await api.patch("/mcp-servers/time", json={"enabled": False}, headers=member)
+    assert error_of(refused, 403, "forbidden")["details"]["action"] == "mcp.write"
+    assert (await api.get("/mcp-servers/time")).json()["enabled"] is True
+
+
+async def test_stdio_changes_need_the_operator_too(tmp_path: Path) -> None:
+    container = build(embedded_settings(tmp_path / "closed"), mcp=FakeMcpConnector())
+    await container.start()
+    try:
+        anonymous = httpx.ASGITransport(app=create_app(container, manage_lifecycle=False))
+        async with httpx.AsyncClient(transport=anonymous, base_url="http://t/api/v1") as api:
+            creds = json.loads((container.settings.data_dir / "credentials.json").read_text())
+            api.headers["Authorization"] = f"Bearer {creds['api_key']}"
+            assert (await api.post("/mcp-servers", json=REMOTE)).status_code == 201
+            r = await api.patch("/mcp-servers/remote", json={"command": "time-server"})
+            err = error_of(r, 422, "validation_failed")
+            assert "SWARMYARD_MCP_STDIO=true" in err["message"]
+            assert (await api.get("/mcp-servers/remote")).json()["transport"] == "http"
+    finally:
+        await asyncio.wait_for(container.stop(grace=5.0), 30)
+
+
+async def test_changes_honour_idempotency_keys(api: httpx.AsyncClient) -> None:
+    await api.post("/mcp-servers", json=TIME)
+    headers = {"Idempotency-Key": "change-time-1"}
+    first = await api.patch("/mcp-servers/time", json={"enabled": False}, headers=headers)
+    again = await api.patch("/mcp-servers/time", json={"enabled": False}, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    other = await api.patch("/mcp-servers/time", json={"enabled": True}, headers=headers)
+    error_of(other, 422, "idempotency_key_reused")
+    assert (await api.get("/mcp-servers/time")).json()["enabled"] is False

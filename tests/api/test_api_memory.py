@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from swarmyard.adapters.embeddings import HashingEmbedder
 from swarmyard.domain import DEFAULT_WORKSPACE as WS
 from swarmyard.domain import TaskStatus
 from swarmyard.runtime.wiring import Container
@@ -106,3 +107,22 @@ async def test_the_graph_of_a_finished_task(api: httpx.AsyncClient, platform: Co
     assert (runs[0], f"output:{runs[0]}", "produced") in edges
     missing = await api.get("/tasks/task_nope/graph")
     assert missing.status_code == 404
+
+
+async def test_reindex_gives_older_items_vectors(
+    api: httpx.AsyncClient, platform: Container
+) -> None:
+    off = await api.post("/memory/reindex")
+    assert off.status_code == 409, off.text
+    assert "SWARMYARD_MEMORY_EMBEDDINGS" in off.text
+    saved = await api.post("/memory", json={"text": "Deployment needs two approvals"})
+    assert saved.status_code == 201, saved.text
+    # Turned on afterwards (as by a restart with the setting): the item has no vector yet.
+    platform.deps.embedder = HashingEmbedder()
+    assert (await api.get("/memory", params={"q": "deploying"})).json()["items"] == []
+    done = await api.post("/memory/reindex", params={"limit": 10})
+    assert done.status_code == 200, done.text
+    assert done.json() == {"indexed": 1, "failed": 0, "error": None}
+    found = (await api.get("/memory", params={"q": "deploying"})).json()["items"]
+    assert [i["text"] for i in found] == ["Deployment needs two approvals"]
+    assert (await api.post("/memory/reindex", params={"limit": 0})).status_code == 422

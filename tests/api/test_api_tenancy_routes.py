@@ -36,6 +36,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "patch /api/v1/schedules/{schedule_id}": {"enabled": False},
     "put /api/v1/policies/{name}": {"denied_tools": ["fs.*"]},
     "patch /api/v1/skill-installations/{pack_id}": {"enabled": False},
+    "patch /api/v1/mcp-servers/{name}": {"enabled": False},
 }
 # Lists that need a query to answer at all.
 QUERIES: dict[str, dict[str, str]] = {"/api/v1/schedules/preview": {"cron": "0 2 * * *"}}

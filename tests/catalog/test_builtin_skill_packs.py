@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from swarmyard.adapters.bus import MemoryBus
 from swarmyard.adapters.store import MemoryStore
 from swarmyard.adapters.tools import builtin_tools
 from swarmyard.catalog import builtin_manifests, builtin_skill_packs, parse_skill_pack
 from swarmyard.domain import FakeClock, SequentialIds, ValidationFailed
 from swarmyard.domain.skill import SkillPack
 from swarmyard.runtime.wiring import host_tools
+from swarmyard.services.deps import Deps
+from swarmyard.services.memory_index import MemoryIndex
 from swarmyard.testing import embedded_settings
 
 PACKS = {"repo-navigation", "git-workflow", "web-research", "sandboxed-testing"}
@@ -45,8 +48,9 @@ def test_each_file_parses_on_its_own() -> None:
 
 def test_every_tool_named_exists(packs: dict[str, SkillPack], tmp_path: Path) -> None:
     store = MemoryStore()
+    deps = Deps(store=store, bus=MemoryBus(), clock=FakeClock(), ids=SequentialIds())
     tools = {
-        *builtin_tools(store, clock=FakeClock(), ids=SequentialIds()),
+        *builtin_tools(store, memory=MemoryIndex(deps), clock=deps.clock, ids=deps.ids),
         *host_tools(embedded_settings(tmp_path)),
     }
     for pack in packs.values():

@@ -1,7 +1,8 @@
 """``swarmyard mcp`` against a real server (the embedded platform under uvicorn
 on a loopback port) whose MCP client talks to scripted servers: add, list,
-tools, probe and remove, secrets from stdin that never show again, and bad
-input as a message with a non-zero exit, never a traceback."""
+tools, probe, update and remove, secrets from stdin that never show again,
+and bad input (a URL inside the host's networks too) as a message with a
+non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
@@ -149,3 +150,49 @@ def test_bad_input_names_the_problem(cli: Invoke) -> None:
     ok(cli("mcp", "add", "git", "--command", "mcp-server-git"))
     assert "already registered" in failed(cli("mcp", "add", "git", "--url", "https://a.example/m"))
     assert "not found" in failed(cli("mcp", "tools", "nope"))
+
+
+def test_update_changes_what_is_given_and_restarts_the_server(
+    cli: Invoke, servers: dict[str, FakeMcpServer]
+) -> None:
+    ok(cli("mcp", "add", "git", "--command", "mcp-server-git", "--env", "LOG_LEVEL=debug"))
+    ok(cli("mcp", "tools", "git"))
+    [first] = servers["mcp-server-git"].sessions
+    out = ok(
+        cli(
+            "mcp", "update", "git", "--arg", "--repository", "--arg", "/srv/other",
+            "--secret-env", "GIT_TOKEN", "--disabled",
+            input=SECRET + "\n",
+        )
+    )  # fmt: skip
+    assert out.strip() == "updated MCP server git (stdio, secrets sealed: GIT_TOKEN)"
+    assert first.closed  # the old process is stopped
+    shown = json.loads(ok(cli("--json", "mcp", "list")))["items"][0]
+    assert (shown["args"], shown["env"], shown["enabled"]) == (
+        ["--repository", "/srv/other"],
+        {"LOG_LEVEL": "debug"},
+        False,
+    )
+    ok(cli("mcp", "probe", "git"))
+    endpoint = servers["mcp-server-git"].endpoints[-1]
+    assert endpoint.args == ("--repository", "/srv/other")
+    assert endpoint.env == {"LOG_LEVEL": "debug", "GIT_TOKEN": SECRET}
+
+    cleared = json.loads(ok(cli("--json", "mcp", "update", "git", "--clear", "env", "--enabled")))
+    assert (cleared["env"], cleared["enabled"], cleared["secret_env"]) == ({}, True, ["GIT_TOKEN"])
+    assert SECRET not in out + json.dumps(cleared)
+
+
+def test_update_refuses_bad_input_and_changes_nothing(cli: Invoke) -> None:
+    assert "not found" in failed(cli("mcp", "update", "nope", "--disabled"))
+    ok(cli("mcp", "add", "down", "--url", "https://down.example.com/mcp"))
+    assert "at least one" in failed(cli("mcp", "update", "down"), 2)
+    assert "refused (loopback)" in failed(
+        cli("mcp", "update", "down", "--url", "http://127.0.0.1:5432/")
+    )
+    assert "refused (metadata)" in failed(
+        cli("mcp", "add", "cloud", "--url", "http://169.254.169.254/latest/")
+    )
+    assert "NAME=VALUE" in failed(cli("mcp", "update", "down", "--header", "LONELY"), 2)
+    shown = json.loads(ok(cli("--json", "mcp", "list")))["items"]
+    assert [(s["name"], s["url"]) for s in shown] == [("down", "https://down.example.com/mcp")]

@@ -47,6 +47,21 @@ def test_a_request_and_a_reply_survive_the_wire() -> None:
     assert ConsultReply.from_bytes(refusal.to_bytes()) == refusal
 
 
+def test_a_reply_carries_what_answering_cost() -> None:
+    paid = ConsultReply(ok=True, role="architect", answer="Behind the port.", cost_microusd=52_000)
+    paid = ConsultReply.from_bytes(paid.to_bytes())
+    assert (paid.cost_microusd, paid.tokens_in, paid.tokens_out) == (52_000, 0, 0)
+    refused = ConsultReply(
+        ok=False, role="architect", error="empty", cost_microusd=7, tokens_in=5, tokens_out=1
+    )
+    assert ConsultReply.from_bytes(refused.to_bytes()) == refused
+    # An answerer from before costs were sent: nothing to add.
+    older = ConsultReply.from_bytes(b'{"v": 1, "ok": true, "role": "architect", "answer": "x"}')
+    assert older.cost_microusd == 0
+    with pytest.raises(MalformedConsultation, match="cost_microusd must be a whole number"):
+        ConsultReply.from_bytes(b'{"v": 1, "ok": true, "role": "a", "cost_microusd": -1}')
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [

@@ -108,7 +108,8 @@ async def _run_with_servers(
     everything: EverythingServer, url: str, repo: Path, tmp_path: Path
 ) -> None:
     c = build(
-        embedded_settings(tmp_path / "data", mcp_stdio=True),
+        # The HTTP server is on loopback, which an operator allows explicitly.
+        embedded_settings(tmp_path / "data", mcp_stdio=True, egress_allow=["127.0.0.1"]),
         models=OneModel(ScriptedModel(look_up)),
     )
     await c.start()

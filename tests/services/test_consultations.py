@@ -2,12 +2,16 @@
 a responder serves the asked role, the service answers with one model call
 through the router (ledger included) and records decisions as shared context.
 
+The answer is the asking run's spending: booked to its run, role and
+agent, and reported back with the reply.
+
 Runs on the in-memory bus, and on NATS where the test machine has it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,20 +25,58 @@ from pydantic_ai.usage import RequestUsage
 
 from swarmyard.adapters.llm import OfflineModel
 from swarmyard.adapters.tools import consult_tools
-from swarmyard.domain import MemoryKind, Run, Task, Workspace, subjects
+from swarmyard.domain import (
+    MemoryKind,
+    ModelSpec,
+    ModelTier,
+    PriceSpec,
+    ProviderKind,
+    ProviderSpec,
+    Run,
+    RunStatus,
+    Task,
+    Workspace,
+    subjects,
+)
 from swarmyard.domain.consultation import ConsultReply
-from swarmyard.ports import Bus, BusMessage, MemoryQuery, ModelCall, Tool, ToolContext, ToolError
+from swarmyard.ports import (
+    Bus,
+    BusMessage,
+    MemoryQuery,
+    ModelCall,
+    Tool,
+    ToolContext,
+    ToolCost,
+    ToolError,
+)
 from swarmyard.ports.spend import UsageFilter
 from swarmyard.runtime.consult_responder import Responder
 from swarmyard.runtime.prompts import consultation_messages
+from swarmyard.services.budgets import BudgetService
 from swarmyard.services.catalog import CatalogService
 from swarmyard.services.consultations import ConsultationService
 from swarmyard.services.registry import Registry
+from swarmyard.services.runs import RunService
 from swarmyard.testing.buses import BUS_ADAPTERS
 
 ROLES = ("developer", "architect", "decision-maker")
 TITLE = "Add a result cache"
 OPTIONS = ["Cache in process memory", "Cache in Redis", "Defer the cache"]
+# $1,000 per million tokens either way: an answer of 40 + 12 tokens costs 52,000 µUSD.
+PRICED = ProviderSpec(
+    name="cloud",
+    kind=ProviderKind.OPENAI_COMPATIBLE,
+    base_url="https://cloud.example/v1",
+    models=[
+        ModelSpec(
+            name="big",
+            tier=ModelTier.MID,
+            max_output_tokens=4000,
+            price=PriceSpec(input_per_mtok=1000.0, output_per_mtok=1000.0),
+        )
+    ],
+)
+ANSWER_COST = 52_000
 
 
 @pytest.fixture(params=sorted(BUS_ADAPTERS))
@@ -50,7 +92,8 @@ def answer(text: str) -> ModelResponse:
 
 
 class Client:
-    """A model client answering from `script(call)`; `gate`, when set, holds every answer."""
+    """A model client answering from `script(call)`; `gate`, when set, holds
+    every answer, and `asked` is set when a call comes in."""
 
     provider = "test"
     model_name = "scripted"
@@ -60,9 +103,11 @@ class Client:
         self.script = script
         self.calls: list[ModelCall] = []
         self.gate: asyncio.Event | None = None
+        self.asked = asyncio.Event()
 
     async def request(self, call: ModelCall) -> ModelResponse:
         self.calls.append(call)
+        self.asked.set()
         if self.gate is not None:
             await self.gate.wait()
         return answer(self.script(call))
@@ -118,9 +163,12 @@ async def make_team(make_router: Any, bus: Bus) -> AsyncIterator[MakeTeam]:
     responders: list[Responder] = []
 
     async def make(
-        client: Any, roles: tuple[str, ...] = ROLES, served: tuple[str, ...] = ROLES
+        client: Any,
+        roles: tuple[str, ...] = ROLES,
+        served: tuple[str, ...] = ROLES,
+        providers: tuple[ProviderSpec, ...] = (),
     ) -> Team:
-        kit = await make_router([])
+        kit = await make_router(list(providers))
         ws = f"w{uuid.uuid4().hex[:12]}"  # the NATS server may be shared with other tests
         await kit.store.add_workspace(Workspace(ws, "Consulting", kit.clock.now()))
         kit.factory.client = lambda provider, model, api_key=None: client
@@ -138,6 +186,7 @@ async def make_team(make_router: Any, bus: Bus) -> AsyncIterator[MakeTeam]:
             role="developer",
             created_at=now,
         )
+        run.move(RunStatus.RUNNING, now=now)  # asking: a stopped run's questions are refused
         async with kit.store.unit_of_work(ws) as uow:
             await uow.tasks.add(task)
             await uow.runs.add(run)
@@ -190,16 +239,59 @@ async def test_help_is_one_model_call_as_the_asked_role(make_team: MakeTeam) -> 
     assert "The developer role asks you for help" in asked
     assert f"“{TITLE}”" in asked
     assert "Where does the cache live?" in asked
-    # The cost is the answering role's, against the asking run and task.
+    # Routed as the architect, paid by the asking run: its role and agent.
+    assert (call.agent_id, call.booked_role) == ("agent_dev", "developer")
     async with team.kit.store.unit_of_work(team.ws) as uow:
         (entry,) = await uow.ledger.list(UsageFilter())
-    assert (entry.role, entry.run_id, entry.task_id, entry.ok) == (
-        "architect",
+    assert (entry.role, entry.agent_id, entry.run_id, entry.task_id, entry.ok) == (
+        "developer",
+        "agent_dev",
         "run_ask",
         "task_ask",
         True,
     )
-    assert entry.agent_id is not None
+    assert entry.reason.startswith("the architect answering the developer: ")
+
+
+async def test_the_answer_is_the_asking_runs_spending(make_team: MakeTeam) -> None:
+    team = await make_team(Client(lambda call: "Behind the port."), providers=(PRICED,))
+    budgets = BudgetService(team.kit.deps)
+    for role in ("developer", "architect"):
+        await budgets.put(team.ws, scope="role", scope_id=role, monthly_cents=1000)
+    spent: list[ToolCost] = []
+    ask = dataclasses.replace(team.ask, add_cost=spent.append)
+    await team.tools["agent.request_help"].call({"role": "architect", "question": "Where?"}, ask)
+    # The reply says what the ledger holds against the run, for the run to add.
+    assert spent == [ToolCost(ANSWER_COST, 40, 12)]
+    async with team.kit.store.unit_of_work(team.ws) as uow:
+        (entry,) = await uow.ledger.list(UsageFilter(run_id="run_ask"))
+    assert (entry.cost_microusd, entry.role) == (ANSWER_COST, "developer")
+    # The asking role's budget pays, not the answering role's.
+    windows = {b.budget.scope_id: b.windows[0] for b in await budgets.list(team.ws)}
+    assert windows["developer"].spent_microusd == ANSWER_COST
+    assert windows["architect"].spent_microusd == 0
+
+
+async def test_a_paid_answer_refused_afterwards_still_reports_its_cost(
+    make_team: MakeTeam,
+) -> None:
+    team = await make_team(Client(lambda call: "   "), providers=(PRICED,))
+    spent: list[ToolCost] = []
+    ask = dataclasses.replace(team.ask, add_cost=spent.append)
+    with pytest.raises(ToolError, match="the architect gave an empty answer"):
+        await team.tools["agent.request_help"].call(
+            {"role": "architect", "question": "Where?"}, ask
+        )
+    assert spent == [ToolCost(ANSWER_COST, 40, 12)]
+
+
+async def test_a_stopped_run_is_answered_by_nobody(make_team: MakeTeam) -> None:
+    client = Client(lambda call: "unused")
+    team = await make_team(client)
+    await RunService(team.kit.deps).stop(team.ws, "run_ask")
+    with pytest.raises(ToolError, match="run run_ask is no longer waiting"):
+        await team.call("agent.request_help", role="architect", question="Still there?")
+    assert client.calls == []
 
 
 async def test_a_role_without_an_active_agent_is_refused_by_name(make_team: MakeTeam) -> None:
@@ -363,6 +455,23 @@ async def test_the_decision_maker_cannot_ask_itself(make_team: MakeTeam) -> None
         await team.tools["agent.request_decision"].call(
             {"question": "Where?", "options": OPTIONS}, itself
         )
+
+
+async def test_a_decision_for_a_run_stopped_meanwhile_is_not_recorded(
+    make_team: MakeTeam,
+) -> None:
+    client = Client(lambda call: "Choice: 1")
+    client.gate = asyncio.Event()
+    team = await make_team(client)
+    asking = asyncio.create_task(
+        team.call("agent.request_decision", question="Where?", options=OPTIONS)
+    )
+    await asyncio.wait_for(client.asked.wait(), 10)  # the decision-maker is thinking
+    await RunService(team.kit.deps).stop(team.ws, "run_ask")
+    client.gate.set()
+    with pytest.raises(ToolError, match="run run_ask stopped waiting; nothing was recorded"):
+        await asyncio.wait_for(asking, 10)
+    assert await team.decisions() == []
 
 
 async def test_a_decision_past_its_deadline_is_not_recorded(make_team: MakeTeam) -> None:

@@ -1,7 +1,8 @@
 """The MCP gateway on scripted servers (the in-memory connector) and the
 memory store: registration and its refusals, tools named and exposed as
 ours, results and error results, the discovery cache, health with
-backoff, restarts of a dead server, and closing everything."""
+backoff, restarts of a dead server, changes seen by every process, and
+closing everything."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from swarmyard.adapters.bus import MemoryBus
 from swarmyard.adapters.mcp import FakeMcpConnector, FakeMcpServer
+from swarmyard.adapters.net import EgressGuard
 from swarmyard.adapters.security import FernetSecretBox
 from swarmyard.adapters.store import MemoryStore
 from swarmyard.domain import (
@@ -59,7 +61,11 @@ class Env:
             deps, self.connector, box, stdio_allowed=stdio_allowed, tools_ttl=60, probe_every=30
         )
         self.servers = McpServerService(
-            deps, box, stdio_allowed=stdio_allowed, on_change=self.gateway.forget
+            deps,
+            box,
+            stdio_allowed=stdio_allowed,
+            egress=EgressGuard(),
+            on_change=self.gateway.forget,
         )
 
     async def start(self) -> Env:
@@ -331,6 +337,46 @@ async def test_disabled_removed_and_replaced_servers(env: Env) -> None:
     with pytest.raises(ToolError, match="no longer available"):
         await echo.call({}, CTX)
     assert await names(env) == []
+
+
+async def test_a_change_through_another_process_is_noticed_at_the_next_use(env: Env) -> None:
+    await env.register(name="time", command="time-server", args=["--a"])
+    await env.gateway.tools_for(WS)
+    elsewhere = McpServerService(
+        Deps(store=env.store, bus=MemoryBus(), clock=env.clock, ids=SequentialIds()),
+        FernetSecretBox(b"test secret"),
+        stdio_allowed=True,
+        egress=EgressGuard(),
+    )
+    # The clock has not moved: the change still moves updated_at, which is how it is seen.
+    changed = await elsewhere.update(WS, "time", {"args": ["--b"]})
+    assert changed.updated_at > T0
+    assert not env.time.sessions[0].closed
+    assert await names(env) == ["mcp.time.get_current_time"]
+    assert env.time.sessions[0].closed
+    assert env.time.endpoints[-1].args == ("--b",)
+    with pytest.raises(NotFound):
+        await elsewhere.update(WS, "nope", {"enabled": False})
+
+
+async def test_a_change_needing_unreadable_secrets_asks_for_them_again(env: Env) -> None:
+    await env.register(
+        name="remote", url="https://x.test/mcp", secret_headers={"Authorization": SECRET}
+    )
+    rekeyed = McpServerService(
+        Deps(store=env.store, bus=MemoryBus(), clock=env.clock, ids=SequentialIds()),
+        FernetSecretBox(b"another secret"),
+        stdio_allowed=True,
+        egress=EgressGuard(),
+    )
+    with pytest.raises(ValidationFailed, match="sealed under another key") as refused:
+        await rekeyed.update(WS, "remote", {"enabled": False})
+    assert [p.path for p in refused.value.problems] == ["secret_headers"]
+    assert (await env.servers.get(WS, "remote")).enabled
+    changed = await rekeyed.update(
+        WS, "remote", {"enabled": False, "secret_headers": {"Authorization": "new-token"}}
+    )
+    assert (changed.enabled, changed.secret_headers) == (False, ["Authorization"])
 
 
 async def test_closing_ends_every_session(env: Env) -> None:

@@ -84,7 +84,7 @@ ACTIONS: Mapping[str, ActionInfo] = MappingProxyType(
         "mcp.read": ActionInfo(
             "see MCP servers (never their secrets), their health and tools; probe them", _M
         ),
-        "mcp.write": ActionInfo("register and remove MCP servers", _A),
+        "mcp.write": ActionInfo("register, change and remove MCP servers", _A),
         "skill.read": ActionInfo("browse skill packs and the ones the workspace installed", _V),
         "skill.publish": ActionInfo("publish a custom skill pack", _A),
         # A pack offers its tools to every run of its roles.

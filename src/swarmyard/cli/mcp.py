@@ -1,5 +1,5 @@
-"""``swarmyard mcp``: the MCP servers a workspace registers (admins add and
-remove them; members list, probe and see their tools).
+"""``swarmyard mcp``: the MCP servers a workspace registers (admins add,
+update and remove them; members list, probe and see their tools).
 
 A secret value is never an option's value, which would land in the shell
 history: ``--secret-env NAME`` and ``--secret-header NAME`` read each value
@@ -9,6 +9,7 @@ the echo off on a terminal. The server seals them and shows only the names.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -77,63 +78,160 @@ def list_servers(ctx: typer.Context) -> None:
     out.records(_SERVERS, found.get("items") or [], empty="no MCP servers")
 
 
-@app.command("add")
-def add(
-    ctx: typer.Context,
+# The options `add` and `update` share.
+Command = Annotated[
+    str | None, typer.Option(help="Program to run (a stdio server), e.g. mcp-server-git.")
+]
+Args = Annotated[
+    list[str] | None, typer.Option("--arg", help="An argument of the command (repeatable).")
+]
+Env = Annotated[
+    list[str] | None, typer.Option("--env", help="NAME=VALUE for the command (repeatable).")
+]
+SecretEnv = Annotated[
+    list[str] | None,
+    typer.Option("--secret-env", help="NAME of a secret variable; its value from stdin."),
+]
+Url = Annotated[str | None, typer.Option(help="Streamable HTTP endpoint, e.g. https://host/mcp.")]
+Headers = Annotated[
+    list[str] | None, typer.Option("--header", help="NAME=VALUE sent to it (repeatable).")
+]
+SecretHeaders = Annotated[
+    list[str] | None,
+    typer.Option("--secret-header", help="NAME of a secret header; its value from stdin."),
+]
+Timeout = Annotated[
+    float | None, typer.Option(min=0.1, max=600, help="Seconds for connecting and each call.")
+]
+
+
+class Clearable(StrEnum):
+    ARGS = "args"
+    ENV = "env"
+    SECRET_ENV = "secret_env"
+    HEADERS = "headers"
+    SECRET_HEADERS = "secret_headers"
+
+
+def _settings(
     *,
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Server name, e.g. git.")],
-    command: Annotated[
-        str | None, typer.Option(help="Program to run (a stdio server), e.g. mcp-server-git.")
-    ] = None,
-    arg: Annotated[
-        list[str] | None, typer.Option("--arg", help="An argument of the command (repeatable).")
-    ] = None,
-    env: Annotated[
-        list[str] | None, typer.Option("--env", help="NAME=VALUE for the command (repeatable).")
-    ] = None,
-    secret_env: Annotated[
-        list[str] | None,
-        typer.Option("--secret-env", help="NAME of a secret variable; its value from stdin."),
-    ] = None,
-    url: Annotated[
-        str | None, typer.Option(help="Streamable HTTP endpoint, e.g. https://host/mcp.")
-    ] = None,
-    header: Annotated[
-        list[str] | None, typer.Option("--header", help="NAME=VALUE sent to it (repeatable).")
-    ] = None,
-    secret_header: Annotated[
-        list[str] | None,
-        typer.Option("--secret-header", help="NAME of a secret header; its value from stdin."),
-    ] = None,
-    timeout: Annotated[
-        float | None, typer.Option(min=0.1, max=600, help="Seconds for connecting and each call.")
-    ] = None,
-    disabled: Annotated[
-        bool, typer.Option("--disabled", help="Register it without offering its tools to agents.")
-    ] = False,
-) -> None:
-    """Register a server: a command run on the platform's host (--command) or an
-    HTTP endpoint (--url)."""
+    command: str | None,
+    arg: list[str] | None,
+    env: list[str] | None,
+    secret_env: list[str] | None,
+    url: str | None,
+    header: list[str] | None,
+    secret_header: list[str] | None,
+    timeout: float | None,
+) -> dict[str, Any]:
+    """The body fields the options give (secret values read from stdin)."""
     body: dict[str, Any] = {
-        "name": name,
         "command": command,
         "args": arg or None,
         "env": pairs(env or [], "--env") or None,
         "url": url,
         "headers": pairs(header or [], "--header") or None,
         "timeout_seconds": timeout,
-        "enabled": False if disabled else None,
     }
     body["secret_env"] = _secrets(secret_env or [], "environment variable") or None
     body["secret_headers"] = _secrets(secret_header or [], "header") or None
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _sealed(server: Item) -> str:
+    secrets = [*server.get("secret_env", []), *server.get("secret_headers", [])]
+    return f", secrets sealed: {text(secrets)}" if secrets else ""
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    *,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Server name, e.g. git.")],
+    command: Command = None,
+    arg: Args = None,
+    env: Env = None,
+    secret_env: SecretEnv = None,
+    url: Url = None,
+    header: Headers = None,
+    secret_header: SecretHeaders = None,
+    timeout: Timeout = None,
+    disabled: Annotated[
+        bool, typer.Option("--disabled", help="Register it without offering its tools to agents.")
+    ] = False,
+) -> None:
+    """Register a server: a command run on the platform's host (--command) or an
+    HTTP endpoint (--url)."""
+    body = {"name": name} | _settings(
+        command=command,
+        arg=arg,
+        env=env,
+        secret_env=secret_env,
+        url=url,
+        header=header,
+        secret_header=secret_header,
+        timeout=timeout,
+    )
+    if disabled:
+        body["enabled"] = False
     client, out = session(ctx)
-    made = client.post("/mcp-servers", {k: v for k, v in body.items() if v is not None})
+    made = client.post("/mcp-servers", body)
     if out.json_mode:
         out.json(made)
         return
-    secrets = [*made.get("secret_env", []), *made.get("secret_headers", [])]
-    sealed = f", secrets sealed: {text(secrets)}" if secrets else ""
-    out.line(f"added MCP server {made.get('name')} ({made.get('transport')}{sealed})", "green")
+    out.line(
+        f"added MCP server {made.get('name')} ({made.get('transport')}{_sealed(made)})", "green"
+    )
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    *,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Server name.")],
+    command: Command = None,
+    arg: Args = None,
+    env: Env = None,
+    secret_env: SecretEnv = None,
+    url: Url = None,
+    header: Headers = None,
+    secret_header: SecretHeaders = None,
+    timeout: Timeout = None,
+    enabled: Annotated[
+        bool | None,
+        typer.Option("--enabled/--disabled", help="Offer its tools to agents, or stop offering."),
+    ] = None,
+    clear: Annotated[
+        list[Clearable] | None,
+        typer.Option("--clear", help="Empty this field (repeatable): args, env, headers, ..."),
+    ] = None,
+) -> None:
+    """Change a server: each option given replaces that setting whole (every
+    --arg, --env, --header or secret of it at once); the others stay. A --url
+    for a stdio server (or a --command for an HTTP one) moves it to that
+    transport. Its session closes; the next use connects with the new settings."""
+    body: dict[str, Any] = dict.fromkeys(c.value for c in clear or [])
+    body |= _settings(
+        command=command,
+        arg=arg,
+        env=env,
+        secret_env=secret_env,
+        url=url,
+        header=header,
+        secret_header=secret_header,
+        timeout=timeout,
+    )
+    if enabled is not None:
+        body["enabled"] = enabled
+    if not body:
+        raise typer.BadParameter("give at least one setting to change", param_hint="options")
+    client, out = session(ctx)
+    changed = client.patch(f"/mcp-servers/{segment(name)}", body)
+    if out.json_mode:
+        out.json(changed)
+        return
+    transport = changed.get("transport")
+    out.line(f"updated MCP server {changed.get('name')} ({transport}{_sealed(changed)})", "green")
 
 
 @app.command("tools")

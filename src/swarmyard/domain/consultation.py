@@ -218,7 +218,11 @@ class ConsultRequest:
 @dataclass(frozen=True, slots=True)
 class ConsultReply:
     """The answer, or (ok False) why there is none. For a decision, `choice`
-    is the 1-based number of the option chosen, None when the answer named none."""
+    is the 1-based number of the option chosen, None when the answer named none.
+
+    `cost_microusd` and the token counts are what answering cost (a refusal
+    after the model call too): the ledger has it against the asking run
+    already, and the asking side adds it to the run's own totals."""
 
     ok: bool
     role: str
@@ -230,6 +234,9 @@ class ConsultReply:
     option: str = ""
     rationale: str = ""
     decision_id: str = ""
+    cost_microusd: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
 
     @classmethod
     def refusal(cls, role: str, error: str) -> ConsultReply:
@@ -237,6 +244,13 @@ class ConsultReply:
 
     def to_bytes(self) -> bytes:
         body: dict[str, Any] = {"v": PROTOCOL_VERSION, "ok": self.ok, "role": self.role}
+        # Added within version 1: older readers ignore them, and a reply
+        # without them (an older answerer) reads as costing nothing.
+        body |= {
+            "cost_microusd": self.cost_microusd,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+        }
         if not self.ok:
             body["error"] = self.error
             return json.dumps(body).encode()
@@ -257,8 +271,17 @@ class ConsultReply:
         if not isinstance(ok, bool):
             raise MalformedConsultation("ok must be true or false")
         role = str(body.get("role") or "")
+        cost, tokens_in = _count(body, "cost_microusd"), _count(body, "tokens_in")
+        tokens_out = _count(body, "tokens_out")
         if not ok:
-            return cls.refusal(role, str(body.get("error") or "no reason given"))
+            return cls(
+                ok=False,
+                role=role,
+                error=str(body.get("error") or "no reason given"),
+                cost_microusd=cost,
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+            )
         choice = body.get("choice")
         if choice is not None and (isinstance(choice, bool) or not isinstance(choice, int)):
             raise MalformedConsultation("choice must be an option number")
@@ -272,7 +295,18 @@ class ConsultReply:
             option=str(body.get("option") or ""),
             rationale=str(body.get("rationale") or ""),
             decision_id=str(body.get("decision_id") or ""),
+            cost_microusd=cost,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
         )
+
+
+def _count(body: dict[str, Any], key: str) -> int:
+    """A non-negative whole number of the reply (0 when absent: an older answerer)."""
+    value = body.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedConsultation(f"{key} must be a whole number, 0 or more")
+    return value
 
 
 # ------------------------------------------------------------------ prompt

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_MEMORY_TTL_DAYS",
     "MemoryItem",
     "MemoryKind",
+    "content_words",
     "memory_problems",
     "new_memory",
     "overlap_score",
@@ -184,6 +185,12 @@ _STOPWORDS = frozenset(
 def word_tokens(text: str) -> list[str]:
     """The lower-cased words of `text`."""
     return [w.lower() for w in _WORD.findall(text)]
+
+
+def content_words(text: str) -> list[str]:
+    """The lower-cased words of `text` without stopwords, repeats kept (what
+    the offline embedder hashes)."""
+    return [w for w in word_tokens(text) if w not in _STOPWORDS]
 
 
 def search_terms(query: str) -> list[str]:

@@ -23,7 +23,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .budget import BudgetTier
 from .manifest import Complexity, ModelTier
@@ -31,6 +31,7 @@ from .manifest import Complexity, ModelTier
 __all__ = [
     "TIER_RANK",
     "Candidate",
+    "ChainOrders",
     "Route",
     "RouteRule",
     "RouteWhen",
@@ -98,8 +99,16 @@ class RouteRule(_Strict):
     description: str = Field(default="", max_length=500)
 
 
+# Distinct (role, task type, complexity, tier, preference) routes kept per
+# rule set: a workspace has a few dozen; past this the memo starts over.
+_ROUTES_KEPT = 1024
+
+
 class RoutingRules(_Strict):
     rules: list[RouteRule] = Field(default_factory=list, max_length=200)
+    # The rules are frozen, so a route depends on its question alone: every
+    # model call asks, and most ask what the previous one asked.
+    _routes: dict[tuple[object, ...], Route] = PrivateAttr(default_factory=dict)
 
     def route(
         self,
@@ -109,6 +118,24 @@ class RoutingRules(_Strict):
         complexity: Complexity | None,
         role_tier: ModelTier,
         role_preferred: Sequence[str] = (),
+    ) -> Route:
+        key = (role, task_type, complexity, role_tier, tuple(role_preferred))
+        found = self._routes.get(key)
+        if found is None:
+            if len(self._routes) >= _ROUTES_KEPT:
+                self._routes.clear()
+            found = self._routes[key] = self._first_match(
+                role, task_type, complexity, role_tier, role_preferred
+            )
+        return found
+
+    def _first_match(
+        self,
+        role: str,
+        task_type: str,
+        complexity: Complexity | None,
+        role_tier: ModelTier,
+        role_preferred: Sequence[str],
     ) -> Route:
         for rule in self.rules:
             if rule.when.matches(role, task_type, complexity):
@@ -165,20 +192,46 @@ def worst_case_microusd(candidate: Candidate, prompt_tokens: int, max_output: in
 
 def build_chain(route: Route, models: Sequence[Candidate]) -> list[Candidate]:
     """Order every available model for this route (see the module doc)."""
-    by_ref = {c.ref: c for c in models}
-    chain = [by_ref[ref] for ref in dict.fromkeys(route.preferred) if ref in by_ref]
-    seen = {c.ref for c in chain}
-    want = TIER_RANK[route.tier]
+    return ChainOrders(models).chain(route)
+
+
+def _tier_order(models: Sequence[Candidate], want: ModelTier) -> list[Candidate]:
+    rank = TIER_RANK[want]
 
     def order(indexed: tuple[int, Candidate]) -> tuple[int, int, int, int, int]:
         i, c = indexed
-        distance = TIER_RANK[c.tier] - want
+        distance = TIER_RANK[c.tier] - rank
         # Same tier first, then lower tiers nearest first, then higher tiers.
         tier_order = 0 if distance == 0 else (-distance if distance < 0 else 10 + distance)
         return (int(c.offline), int(c.last_resort), tier_order, int(c.local), i)
 
-    rest = sorted(((i, c) for i, c in enumerate(models) if c.ref not in seen), key=order)
-    return chain + [c for _, c in rest]
+    return [c for _, c in sorted(enumerate(models), key=order)]
+
+
+class ChainOrders:
+    """`build_chain` over one fixed list of models (a directory snapshot's),
+    each tier's order sorted once: a decision then only moves the route's
+    preferred models to the front."""
+
+    __slots__ = ("_by_ref", "_by_tier", "_models")
+
+    def __init__(self, models: Sequence[Candidate]) -> None:
+        self._models = tuple(models)
+        self._by_ref = {c.ref: c for c in self._models}
+        self._by_tier: dict[ModelTier, list[Candidate]] = {}
+
+    def chain(self, route: Route) -> list[Candidate]:
+        ordered = self._by_tier.get(route.tier)
+        if ordered is None:
+            ordered = self._by_tier[route.tier] = _tier_order(self._models, route.tier)
+        if not route.preferred:
+            return list(ordered)
+        by_ref = self._by_ref
+        first = [by_ref[ref] for ref in dict.fromkeys(route.preferred) if ref in by_ref]
+        if not first:
+            return list(ordered)
+        seen = {c.ref for c in first}
+        return first + [c for c in ordered if c.ref not in seen]
 
 
 def apply_budget(

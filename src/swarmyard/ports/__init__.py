@@ -14,6 +14,7 @@ fenced by their attempt number).
 
 from .bus import Bus, BusClosed, BusMessage, Consumer, Subscription, WorkItem
 from .coordination import LeaderLease
+from .embeddings import Embedder, EmbeddingFailed
 from .mcp import (
     McpCallResult,
     McpConnector,
@@ -37,6 +38,7 @@ from .models import (
     TablePrice,
     Tool,
     ToolContext,
+    ToolCost,
     ToolError,
     ToolSpec,
 )
@@ -90,6 +92,8 @@ __all__ = [
     "BusClosed",
     "BusMessage",
     "Consumer",
+    "Embedder",
+    "EmbeddingFailed",
     "EventRepo",
     "IdempotencyRepo",
     "IdempotentResponse",
@@ -142,6 +146,7 @@ __all__ = [
     "TokenSigner",
     "Tool",
     "ToolContext",
+    "ToolCost",
     "ToolError",
     "ToolSpec",
     "UnitOfWork",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,6 +23,7 @@ __all__ = [
     "TablePrice",
     "Tool",
     "ToolContext",
+    "ToolCost",
     "ToolError",
     "ToolSpec",
 ]
@@ -64,6 +65,16 @@ class ModelCall:
     project_id: str | None = None
     model_tier: str = "mid"
     preferred_models: list[str] = field(default_factory=list)
+    # The role the cost is booked to when it is not `role`: a consultation
+    # is answered as the asked role (its prompt, routing rules and models)
+    # but paid by the asking run, so its ledger row and role budget are the
+    # asking run's role, as `run_id` and `agent_id` are that run's.
+    booked_role: str = ""
+
+    @property
+    def ledger_role(self) -> str:
+        """The role the ledger row and the role budgets name."""
+        return self.booked_role or self.role
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +91,20 @@ class ToolContext:
     # The run's policy allows commands without a sandbox on a host that has
     # none (EffectivePolicy.may_run_unsandboxed); never assumed otherwise.
     unsandboxed_allowed: bool = False
+    # Where a tool reports model spending made for this run elsewhere (a
+    # consultation's answer), so the run's totals and cost limit include it.
+    add_cost: Callable[[ToolCost], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCost:
+    """Model calls a tool caused outside the run's own steps (another role
+    answering its question). The ledger already holds them against the run;
+    this is what the run adds to its own cost and token counts."""
+
+    cost_microusd: int
+    tokens_in: int = 0
+    tokens_out: int = 0
 
 
 class Tool(Protocol):

@@ -5,7 +5,9 @@ A tool never opens a connection itself: it hands a URL to the `HttpFetcher`,
 which refuses addresses inside the host's networks (loopback, private
 ranges, cloud metadata, ...) before any connection is made, checks every
 redirect the same way, and caps what comes back. The resolver is a port of
-its own so tests decide what a name resolves to.
+its own so tests decide what a name resolves to. What connects elsewhere
+than through the fetcher (an MCP server's HTTP endpoint) is held to the same
+address rules; a URL stored for later is screened first (`EgressScreen`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol
 
 __all__ = [
+    "EgressScreen",
     "FetchError",
     "FetchFailed",
     "FetchRefused",
@@ -36,6 +39,16 @@ class Resolver(Protocol):
     async def resolve(self, host: str) -> list[IPAddress]:
         """Every address of `host` (an IDNA-encoded, lower-case name), in the
         order a client should try them; raises `ResolveFailed` when it has none."""
+        ...
+
+
+class EgressScreen(Protocol):
+    """Judges a URL that will be connected to later, before it is kept."""
+
+    def screen(self, url: str) -> None:
+        """Raises `FetchRefused` naming the rule for a URL whose form, scheme
+        (only http and https), literal address or local name is refused. A
+        host name is not resolved: its addresses are checked on connecting."""
         ...
 
 

@@ -11,12 +11,21 @@ derived from the conversation itself: a checkpoint ending with tool calls
 resumes in ACT, one ending with tool results resumes in THINK.
 
 Stop requests are honoured between steps and cancel an in-flight model
-call; a lost lease (`StaleAttempt`) drops the run without another write.
+call, and a wait for another agent (a delegated subtask, the answer to a
+consultation): that tool call ends as interrupted, a `tool_result` event
+before the `stopped` one says so, and whatever answers later finds nobody
+listening. A lost lease (`StaleAttempt`) drops the run without another write.
+
+What a tool spends on model calls for the run (a consultation's answer,
+`ToolContext.add_cost`) is added to the run's cost and tokens as it
+returns, so the policy's cost limit counts it as it counts the run's own
+calls.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import fnmatch
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,7 +50,7 @@ from ..domain.policy import (
     decide_tool,
 )
 from ..domain.skill import SkillGrant
-from ..ports import ModelCall, Tool, ToolContext, ToolError, ToolSpec
+from ..ports import ModelCall, Tool, ToolContext, ToolCost, ToolError, ToolSpec
 from ..services.delegation import DelegationRequest, Delegator, SubtaskOutcome
 from ..services.lifecycle import Claimed, Lifecycle, Outcome
 from ..services.router import ModelRouter, RouteNote, RoutingFailed
@@ -94,6 +103,9 @@ class RunStopped(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+        # The events of a step cut short (its tool results so far, the
+        # interrupted call's), stored with the run's end.
+        self.events: list[Any] = []
 
 
 @dataclass(slots=True)
@@ -179,10 +191,11 @@ class AgentLoop:
         except RunStopped as stop:
             if control.timed_out:
                 outcome = Outcome(RunStatus.TIMED_OUT, error=stop.reason)
-                events = [self._life.event(run, EventType.ERROR, {"message": stop.reason})]
+                end = self._life.event(run, EventType.ERROR, {"message": stop.reason})
             else:
                 outcome = Outcome(RunStatus.STOPPED, error=stop.reason)
-                events = [self._life.event(run, EventType.STOPPED, {"reason": stop.reason})]
+                end = self._life.event(run, EventType.STOPPED, {"reason": stop.reason})
+            events = [*stop.events, end]
             await self._delegator.cancel_children(run)
         finally:
             watchdog.cancel()
@@ -341,20 +354,28 @@ class AgentLoop:
         work.cancel()
         raise RunStopped(control.reason)
 
+    @staticmethod
+    def _cost_reached(s: _Session) -> tuple[str, str] | None:
+        """(rule, reason) once the run has spent its policy's cost limit: its
+        own model calls and what its tools spent (consultations) alike."""
+        limit = s.policy.max_cost_microusd
+        if limit is None or s.run.cost_microusd < limit.value:
+            return None
+        spent, most = s.run.cost_microusd / 1_000_000, limit.value / 1_000_000
+        return (
+            limit.rule("max_cost_usd_per_run"),
+            f"the run has cost ${spent:.4f}, its limit is ${most:.4f}",
+        )
+
     def _over_limit(self, s: _Session) -> tuple[Outcome, list[Any]] | None:
         """A policy's step or cost limit reached: the run ends, naming the rule."""
         run, policy = s.run, s.policy
         if policy.max_steps is not None and run.steps >= policy.max_steps.value:
             rule = policy.max_steps.rule("max_steps")
             msg = f"no final answer after {policy.max_steps.value} steps ({rule})"
-        elif (
-            policy.max_cost_microusd is not None
-            and run.cost_microusd >= policy.max_cost_microusd.value
-        ):
-            rule = policy.max_cost_microusd.rule("max_cost_usd_per_run")
-            limit = policy.max_cost_microusd.value / 1_000_000
-            spent = run.cost_microusd / 1_000_000
-            msg = f"the run has cost ${spent:.4f}, its limit is ${limit:.4f} ({rule})"
+        elif (cost := self._cost_reached(s)) is not None:
+            rule, reason = cost
+            msg = f"{reason} ({rule})"
         else:
             return None
         events = [
@@ -450,8 +471,10 @@ class AgentLoop:
         refused = await self._gate(s, calls)
         parts, events = [], []
         for tc in calls:
-            if tc.tool_call_id in refused:
-                rule, reason = refused[tc.tool_call_id]
+            refusal = refused.get(tc.tool_call_id) or self._spending_refused(s, tc.tool_name)
+            spent: list[ToolCost] = []
+            if refusal is not None:
+                rule, reason = refusal
                 ok, content = False, json.dumps({"error": f"refused by {rule}: {reason}"})
                 events.append(
                     self._life.event(
@@ -466,31 +489,65 @@ class AgentLoop:
                     )
                 )
             else:
-                ok, content = await self._call_tool(s, tc, ctx, allowed)
+                try:
+                    ok, content = await self._call_tool(s, tc, ctx, allowed, spent)
+                except RunStopped as stop:
+                    _charge(s.run, spent)  # paid before the stop came, if anything
+                    error = json.dumps({"error": f"interrupted: {stop.reason}"})
+                    result = self._tool_result(s, tc, False, error, spent, interrupted=True)
+                    stop.events = [*events, result]
+                    raise
+                _charge(s.run, spent)
                 s.exposure = s.exposure.after(_effects(s.tools, tc.tool_name))
             parts.append(
                 ToolReturnPart(
                     tool_name=tc.tool_name, content=content, tool_call_id=tc.tool_call_id
                 )
             )
-            events.append(
-                self._life.event(
-                    s.run,
-                    EventType.TOOL_RESULT,
-                    {
-                        "tool": tc.tool_name,
-                        "call_id": tc.tool_call_id,
-                        "ok": ok,
-                        "content": content[:_TEXT_EVENT_CHARS],
-                    },
-                )
-            )
+            events.append(self._tool_result(s, tc, ok, content, spent))
         s.messages.append(ModelRequest(parts=parts))
         await self._life.record(s.run, events, _dump(s.messages))
 
+    def _tool_result(
+        self,
+        s: _Session,
+        tc: ToolCallPart,
+        ok: bool,
+        content: str,
+        spent: list[ToolCost],
+        *,
+        interrupted: bool = False,
+    ) -> Any:
+        payload: dict[str, Any] = {
+            "tool": tc.tool_name,
+            "call_id": tc.tool_call_id,
+            "ok": ok,
+            "content": content[:_TEXT_EVENT_CHARS],
+        }
+        if interrupted:
+            payload["interrupted"] = True
+        if spent:
+            payload["cost_usd"] = sum(c.cost_microusd for c in spent) / 1_000_000
+            payload["run_cost_usd"] = s.run.cost_microusd / 1_000_000
+        return self._life.event(s.run, EventType.TOOL_RESULT, payload)
+
+    def _spending_refused(self, s: _Session, name: str) -> tuple[str, str] | None:
+        """A tool that spends for the run (a consultation) is refused once the
+        run's cost limit is reached, as the run's next model call would be,
+        so a step asking several questions stops spending at the limit."""
+        if not getattr(s.tools.get(name), "spends", False):
+            return None
+        return self._cost_reached(s)
+
     async def _call_tool(
-        self, s: _Session, tc: ToolCallPart, ctx: ToolContext, allowed: set[str]
+        self,
+        s: _Session,
+        tc: ToolCallPart,
+        ctx: ToolContext,
+        allowed: set[str],
+        spent: list[ToolCost],
     ) -> tuple[bool, str]:
+        """Call the tool; what it spends for the run is appended to `spent`."""
         if tc.tool_name not in allowed:
             return False, json.dumps(
                 {"error": f"tool {tc.tool_name!r} is not available to the {s.run.role} role"}
@@ -503,13 +560,27 @@ class AgentLoop:
             return await self._delegate(s, tc.tool_call_id, args)
         journaled = bool(_effects(s.tools, tc.tool_name) & _JOURNALED)
         if journaled and (kept := await self._life.tool_result(s.run, tc.tool_call_id)):
-            return kept  # it ran before this worker took the run over
+            # It ran before this worker took the run over, in a step never
+            # stored: what it spent is not in the run's totals yet.
+            ok, content, cost = kept
+            if cost is not None:
+                spent.append(cost)
+            return ok, content
+        tool = s.tools[tc.tool_name]
+        ctx = dataclasses.replace(ctx, add_cost=spent.append)
         try:
-            ok, content = True, await s.tools[tc.tool_name].call(args, ctx)
+            if getattr(tool, "interruptible", False):
+                # Waits on another agent: a stop ends the wait, as it ends a model call.
+                content = await self._interruptible(tool.call(args, ctx), s.control)
+            else:
+                content = await tool.call(args, ctx)
+            ok = True
         except ToolError as exc:
             ok, content = False, json.dumps({"error": str(exc)})
         if journaled:
-            await self._life.keep_tool_result(s.run, tc.tool_call_id, tc.tool_name, ok, content)
+            await self._life.keep_tool_result(
+                s.run, tc.tool_call_id, tc.tool_name, ok, content, spent=spent
+            )
         return ok, content
 
     async def _delegate(self, s: _Session, call_id: str, args: dict[str, Any]) -> tuple[bool, str]:
@@ -584,6 +655,14 @@ def _args(tc: ToolCallPart) -> dict[str, Any]:
         return tc.args_as_dict()
     except ValueError:
         return {"raw": str(tc.args)[:2000]}
+
+
+def _charge(run: Run, spent: list[ToolCost]) -> None:
+    """What a tool spent for the run, added to its totals (and so its cost limit)."""
+    for cost in spent:
+        run.cost_microusd += cost.cost_microusd
+        run.tokens_in += cost.tokens_in
+        run.tokens_out += cost.tokens_out
 
 
 def _dump(messages: list[ModelMessage]) -> bytes:

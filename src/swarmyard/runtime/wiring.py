@@ -18,8 +18,9 @@ from typing import Any
 import structlog
 
 from ..adapters.bus import create_bus
+from ..adapters.embeddings import create_embedder
 from ..adapters.mcp import SdkMcpConnector
-from ..adapters.net import EgressRules, SafeHttpFetcher
+from ..adapters.net import EgressGuard, EgressRules, SafeHttpFetcher
 from ..adapters.sandbox import LazySandbox, choose_sandbox
 from ..adapters.security import Argon2Hasher, FernetSecretBox, JwtSigner, load_or_create_secret
 from ..adapters.store import create_store
@@ -43,7 +44,7 @@ from ..domain import (
     Workspace,
     subjects,
 )
-from ..ports import Bus, LeaderLease, McpConnector, ModelClientFactory, Store, Tool
+from ..ports import Bus, Embedder, LeaderLease, McpConnector, ModelClientFactory, Store, Tool
 from ..services.approvals import ApprovalService
 from ..services.auth import AuthService
 from ..services.budgets import BudgetService
@@ -58,6 +59,7 @@ from ..services.lifecycle import Lifecycle
 from ..services.mcp_gateway import McpGateway
 from ..services.mcp_servers import McpServerService
 from ..services.memory import MemoryService
+from ..services.memory_index import MemoryIndex
 from ..services.model_admin import ModelAdmin
 from ..services.orchestrator import Orchestrator
 from ..services.policies import PolicyService
@@ -225,6 +227,8 @@ class Container:
         await self.relay.drain()
         await self.mcp.aclose()  # MCP sessions; stdio servers' processes stop
         await self.models.aclose()  # the model clients' connections
+        if self.deps.embedder is not None:
+            await self.deps.embedder.aclose()  # the embedding server's connections
         await self.bus.close()
         await self.store.close()
 
@@ -232,6 +236,18 @@ class Container:
 async def ensure_default_workspace(store: Store, clock: Clock) -> None:
     with contextlib.suppress(Conflict):
         await store.add_workspace(Workspace(DEFAULT_WORKSPACE, "Default", clock.now()))
+
+
+def memory_embedder(settings: Settings) -> Embedder | None:
+    """The embedder of long-term memory search, or None: words only."""
+    choice = settings.memory_embeddings_choice
+    if choice is None:
+        return None
+    kind, model = choice
+    base_url, api_key = settings.memory_embeddings_endpoint
+    embedder = create_embedder(kind, model=model, base_url=base_url, api_key=api_key)
+    log.info("memory search by words and embeddings", model=embedder.name)
+    return embedder
 
 
 def host_tools(settings: Settings) -> dict[str, Tool]:
@@ -242,6 +258,13 @@ def host_tools(settings: Settings) -> dict[str, Tool]:
     run = RunCommandTool(sandbox, hidden=[settings.data_dir])
     # The project-directory tools: files and git, confined to Project.workdir.
     return {fetch.spec.name: fetch, run.spec.name: run, **file_tools(), **git_tools()}
+
+
+def mcp_egress_guard(settings: Settings) -> EgressGuard:
+    """The rules MCP servers' HTTP endpoints are held to: the fetcher's own,
+    since the platform's host is what connects to them."""
+    hint = "the operator can allow it with SWARMYARD_EGRESS_ALLOW"
+    return EgressGuard(EgressRules.parse(settings.egress_allow), hint=hint)
 
 
 def build(
@@ -257,13 +280,15 @@ def build(
     lease: LeaderLease | None = None,
     tools: Mapping[str, Tool] | None = None,
     mcp: McpConnector | None = None,
+    embedder: Embedder | None = None,
 ) -> Container:
     """Build a process from settings. `models` replaces the client factory
     (tests hand in their own clients); `platform` the platform file, read
     from its usual places when not given; `plan` the parts this process
     runs, and `lease` makes its control-plane jobs run only while it leads;
     `tools` adds tools (or replaces built-in ones of the same name);
-    `mcp` replaces the MCP client (the official SDK's)."""
+    `mcp` replaces the MCP client (the official SDK's); `embedder` the memory
+    embedder SWARMYARD_MEMORY_EMBEDDINGS names."""
     clock = clock or SystemClock()
     ids = ids or UlidIds()
     if settings.resolved_database_url.startswith("sqlite"):
@@ -271,7 +296,14 @@ def build(
     store = store or create_store(settings.resolved_database_url)
     bus = bus or create_bus(settings.bus_url)
     relay = Relay(store, bus, clock)
-    deps = Deps(store=store, bus=bus, clock=clock, ids=ids, outbox=relay)
+    deps = Deps(
+        store=store,
+        bus=bus,
+        clock=clock,
+        ids=ids,
+        outbox=relay,
+        embedder=embedder if embedder is not None else memory_embedder(settings),
+    )
     catalog = CatalogService(deps)
     tasks = TaskService(deps, catalog.known_roles)
     lifecycle = Lifecycle(deps, catalog, lease_seconds=settings.lease_seconds)
@@ -284,14 +316,20 @@ def build(
     policies = PolicyService(deps)
     skills = SkillService(deps)
     mcp_box = FernetSecretBox(secret)
-    gateway = McpGateway(deps, mcp or SdkMcpConnector(), mcp_box, stdio_allowed=settings.mcp_stdio)
+    mcp_egress = mcp_egress_guard(settings)
+    gateway = McpGateway(
+        deps,
+        mcp or SdkMcpConnector(egress=mcp_egress),
+        mcp_box,
+        stdio_allowed=settings.mcp_stdio,
+    )
     loop = AgentLoop(
         lifecycle,
         delegator,
         SubtaskWaiter(bus, delegator),
         layer.router,
         {
-            **builtin_tools(store, clock=clock, ids=ids),
+            **builtin_tools(store, memory=MemoryIndex(deps), clock=clock, ids=ids),
             **consult_tools(bus, consultations.known_roles),
             **host_tools(settings),
             **(tools or {}),
@@ -351,7 +389,11 @@ def build(
         memory=MemoryService(deps),
         task_graphs=TaskGraphService(deps),
         mcp_servers=McpServerService(
-            deps, mcp_box, stdio_allowed=settings.mcp_stdio, on_change=gateway.forget
+            deps,
+            mcp_box,
+            stdio_allowed=settings.mcp_stdio,
+            egress=mcp_egress,
+            on_change=gateway.forget,
         ),
         mcp=gateway,
         plan=plan,

@@ -1,7 +1,9 @@
 """What a routed model call holds and costs: the budgets that apply to it,
 the worst case reserved before it, and the real cost settled after it.
 
-The router (`router.py`) decides and calls; this keeps its books. Each
+The router (`router.py`) decides and calls; this keeps its books, under
+the run, role and agent that pay (`ModelCall.ledger_role`: a consultation
+is paid by the asking run, not by the role answering it). Each
 method is one transaction: a reservation is granted or refused atomically
 on every applicable counter; a settlement writes the ledger entry, charges
 the counters and releases the reservation together, so the ledger and the
@@ -112,6 +114,9 @@ class CallLedger:
             await uow.commit()
 
     def _entry(self, call: ModelCall, cand: Candidate, reason: str) -> LedgerEntry:
+        if call.booked_role:
+            # The row names the paying run's role: say who answered in its stead.
+            reason = f"the {call.role} answering the {call.booked_role}: {reason}"
         return LedgerEntry(
             id=self._d.ids.new("led"),
             workspace_id=call.workspace_id,
@@ -122,7 +127,7 @@ class CallLedger:
             task_id=call.task_id or None,
             agent_id=call.agent_id,
             project_id=call.project_id,
-            role=call.role,
+            role=call.ledger_role,
             task_type=call.task_type,
             reason=reason[:500],
         )
@@ -134,7 +139,7 @@ def applies(budget: Budget, call: ModelCall) -> bool:
         case BudgetScope.WORKSPACE:
             return True
         case BudgetScope.ROLE:
-            return budget.scope_id == call.role
+            return budget.scope_id == call.ledger_role
         case BudgetScope.PROJECT:
             return call.project_id is not None and budget.scope_id == call.project_id
         case BudgetScope.AGENT:

@@ -14,11 +14,23 @@ from .deps import Deps
 
 __all__ = ["CatalogService"]
 
+_KEPT_VERSIONS = 512
+
 
 class CatalogService:
     def __init__(self, deps: Deps) -> None:
         self._d = deps
         self._shipped = Catalog()
+        # Roles seen in each workspace's catalogue. Manifests are only ever
+        # added, so a role once seen stays known: an answer that holds the
+        # role asked about is right without a read (every task creation
+        # asks); one that lacks it is read afresh, as a role may have been
+        # published through another process since.
+        self._roles_seen: dict[str, frozenset[str]] = {}
+        # Published versions never change (a new one gets a new number), so a
+        # custom manifest read by its version is kept: runs read their agent's
+        # at every claim. Bounded: the oldest reads go first.
+        self._versions: dict[tuple[str, str, str], AgentManifest] = {}
 
     async def view(self, uow: UnitOfWork) -> Catalog:
         """The workspace's whole catalogue (validated: no loops, no shadowed ids)."""
@@ -34,13 +46,27 @@ class CatalogService:
     ) -> AgentManifest:
         if self._shipped.is_builtin(manifest_id):
             return self._shipped.get(manifest_id, version)
+        key = (uow.workspace_id, manifest_id, version or "")
+        if version is not None and (kept := self._versions.get(key)) is not None:
+            return kept
         custom = await uow.manifests.get(manifest_id, version)
         if custom is None:
             raise NotFound("manifest", f"{manifest_id}@{version}" if version else manifest_id)
+        if version is not None:
+            if len(self._versions) >= _KEPT_VERSIONS:
+                del self._versions[next(iter(self._versions))]
+            self._versions[key] = custom
         return custom
 
-    async def known_roles(self, uow: UnitOfWork) -> set[str]:
-        return set((await self.view(uow)).roles())
+    async def known_roles(self, uow: UnitOfWork, *, including: str | None = None) -> set[str]:
+        """The workspace's roles. With `including`, an answer seen before
+        serves if it holds that role (see `_roles_seen`)."""
+        seen = self._roles_seen.get(uow.workspace_id)
+        if including is not None and seen is not None and including in seen:
+            return set(seen)
+        roles = frozenset((await self.view(uow)).roles())
+        self._roles_seen[uow.workspace_id] = roles
+        return set(roles)
 
     async def add(self, workspace_id: str, manifest: AgentManifest) -> AgentManifest:
         """Publish a custom manifest (a new id, or a new version of a custom id)."""

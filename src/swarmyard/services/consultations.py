@@ -5,9 +5,17 @@ A worker process serves the consultation subjects of the roles it serves
 (`runtime.consult_responder`); each request it takes comes here. The
 answer is ONE model call as the asked role: its manifest's system prompt,
 the question, the asking role and the title of the task it came from; no
-tools. The call goes through the router, so budgets and the ledger see it:
-the cost lands under the answering role (and agent), against the asking
-run and task.
+tools. The call goes through the router, so budgets and the ledger see it,
+and it is the asking run's spending: routed as the answering role (its
+rules and models) but booked to the asking run, task, role and agent
+(`ModelCall.booked_role`), so the run's ledger rows, its budgets and its
+own totals agree. The reply carries the cost; the asking side adds it to
+the run, whose cost limit then counts it.
+
+A question from a run that has stopped is refused before any model call;
+a decision is re-checked before it is recorded, so a run stopped while
+waiting leaves no decision behind (its question's cost, once paid, stays
+in the ledger).
 
 A decision is recorded as shared context (a memory item of kind decision,
 with the asking run and task as provenance), so `/memory`, `memory.search`
@@ -22,12 +30,13 @@ ask again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
 
-from ..domain import Agent, AgentStatus, NotFound, ValidationFailed, subjects
+from ..domain import Agent, AgentStatus, NotFound, Run, RunStatus, ValidationFailed, subjects
 from ..domain.consultation import (
     DECISION_ROLE,
     ConsultKind,
@@ -41,7 +50,8 @@ from ..domain.memory import MAX_MEMORY_TEXT, new_memory
 from ..ports import BusMessage, ModelCall
 from .catalog import CatalogService
 from .deps import Deps
-from .router import ModelRouter, RoutingFailed
+from .memory_index import MemoryIndex
+from .router import ModelRouter, Routed, RoutingFailed
 
 __all__ = ["DECISION_TTL_DAYS", "ConsultationService", "Prompter"]
 
@@ -59,6 +69,11 @@ _PART_CHARS = 1200  # of the question and rationale in a recorded decision
 def _clip(text: str, limit: int) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _gone(run: Run) -> bool:
+    """Whether the asking run has stopped waiting (finished, or told to stop)."""
+    return run.status is not RunStatus.RUNNING or run.stop_requested
 
 
 def _pick_agent(agents: Sequence[Agent]) -> Agent | None:
@@ -122,6 +137,9 @@ class ConsultationService:
                 return ConsultReply.refusal(role, exc.message)
             if run.task_id != task.id:
                 return ConsultReply.refusal(role, f"run {run.id} is not a run of task {task.id}")
+            if _gone(run):
+                # Nobody waits for the answer: paying for it would only add to a closed run.
+                return ConsultReply.refusal(role, f"run {run.id} is no longer waiting")
             agent = _pick_agent(await uow.agents.list(role=role))
             if agent is None:
                 return ConsultReply.refusal(
@@ -144,7 +162,8 @@ class ConsultationService:
             parent_task_id=task.parent_id,
             consultation=request.kind.value,
             workspace_id=ws,
-            agent_id=agent.id,
+            agent_id=run.agent_id,
+            booked_role=run.role,
             project_id=task.project_id,
             model_tier=manifest.model.tier.value,
             preferred_models=list(manifest.model.preferred),
@@ -153,6 +172,22 @@ class ConsultationService:
             routed = await self._router.complete(call)
         except RoutingFailed as exc:
             return ConsultReply.refusal(role, f"the {role} could not answer: {exc.message}")
+        try:
+            reply = await self._reply(request, agent, routed)
+        except Exception:
+            # Caught here, not in `handle`, so the refusal still carries the cost.
+            log.exception("consultation failed", role=role, run_id=request.run_id)
+            reply = ConsultReply.refusal(role, f"the {role} could not answer")
+        # Paid whatever the answer turned out to be: the asking run adds it to its totals.
+        return dataclasses.replace(
+            reply,
+            cost_microusd=routed.cost_microusd,
+            tokens_in=routed.tokens_in,
+            tokens_out=routed.tokens_out,
+        )
+
+    async def _reply(self, request: ConsultRequest, agent: Agent, routed: Routed) -> ConsultReply:
+        role = request.role
         text = str(getattr(routed.response, "text", "") or "").strip()
         if not text:
             return ConsultReply.refusal(role, f"the {role} gave an empty answer")
@@ -163,10 +198,23 @@ class ConsultationService:
             return await self._decided(request, reply)
         return reply
 
+    async def _still_waiting(self, request: ConsultRequest) -> bool:
+        async with self._d.store.unit_of_work(request.workspace_id) as uow:
+            try:
+                return not _gone(await uow.runs.get(request.run_id))
+            except NotFound:
+                return False
+
     async def _decided(self, request: ConsultRequest, reply: ConsultReply) -> ConsultReply:
         choice = read_choice(reply.answer, request.options)
         if choice is None:
             return reply  # no choice: answered as it is, nothing recorded
+        if not await self._still_waiting(request):
+            # Stopped while the decision-maker thought: as for a passed
+            # deadline, a decision nobody waits for is not recorded.
+            return ConsultReply.refusal(
+                request.role, f"run {request.run_id} stopped waiting; nothing was recorded"
+            )
         option = request.options[choice.index]
         number = choice.index + 1
         listed = "; ".join(f"{i}. {o}" for i, o in enumerate(request.options, start=1))
@@ -197,10 +245,8 @@ class ConsultationService:
             )
         except ValidationFailed as exc:  # pragma: no cover - the parts are clipped to fit
             return ConsultReply.refusal(request.role, exc.message)
-        async with self._d.store.unit_of_work(request.workspace_id) as uow:
-            await uow.memory.delete_expired(now)
-            await uow.memory.add(item)
-            await uow.commit()
+        # As every saved memory item: with a vector when embeddings are on.
+        await MemoryIndex(self._d).keep(request.workspace_id, item)
         return ConsultReply(
             ok=True,
             role=reply.role,

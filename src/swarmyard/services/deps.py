@@ -1,4 +1,5 @@
-"""What every service is given: the ports, time and ids.
+"""What every service is given: the ports, time and ids (and the optional
+memory embedder).
 
 Services receive one `Deps` so wiring (embedded or cluster) happens in one
 place, `runtime.wiring`, and tests build it from in-memory adapters.
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..domain import Clock, IdSource
-from ..ports import Bus, OutboxMessage, Store
+from ..ports import Bus, Embedder, OutboxMessage, Store
 
 __all__ = ["Deps", "NullSink", "OutboxSink"]
 
@@ -38,3 +39,5 @@ class Deps:
     clock: Clock
     ids: IdSource
     outbox: OutboxSink = field(default_factory=NullSink)
+    # Long-term memory is searched by similarity too when set (memory_index.py).
+    embedder: Embedder | None = None

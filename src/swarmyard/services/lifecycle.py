@@ -11,6 +11,7 @@ step and never repeats an event.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from ..domain import (
     TaskStatus,
 )
 from ..domain.policy import ToolDecision
-from ..ports import IdempotentResponse, UnitOfWork
+from ..ports import IdempotentResponse, ToolCost, UnitOfWork
 from .announce import Announcer
 from .approvals import resume_decided, waiting_text
 from .catalog import CatalogService
@@ -101,9 +102,10 @@ class Lifecycle:
             task = await uow.tasks.get(run.task_id)
             agent = await uow.agents.get(run.agent_id)
             manifest = await self._catalog.get(uow, agent.manifest_id, agent.manifest_version)
-            checkpoint = await uow.runs.checkpoint(run.id)
-            workdir = await self._workdir(uow, task)
             resumed = run.attempt > 1
+            # Only an attempt after the first can have left a checkpoint.
+            checkpoint = await uow.runs.checkpoint(run.id) if resumed else None
+            workdir = await self._workdir(uow, task)
             if resumed:
                 ev = self.event(
                     run,
@@ -155,23 +157,42 @@ class Lifecycle:
             await uow.commit()
         self._d.outbox.submit(ann.messages)
 
-    async def tool_result(self, run: Run, call_id: str) -> tuple[bool, str] | None:
-        """What a side-effecting tool call of this run answered, if it already ran."""
+    async def tool_result(self, run: Run, call_id: str) -> tuple[bool, str, ToolCost | None] | None:
+        """What a side-effecting tool call of this run answered, if it already
+        ran, and what it spent for the run then (None: nothing)."""
         async with self._d.store.unit_of_work(run.workspace_id) as uow:
             kept = await uow.idempotency.get(_tool_key(run, call_id))
         if kept is None:
             return None
         body = json.loads(kept.body)
-        return bool(body["ok"]), str(body["content"])
+        cost = body.get("cost")
+        spent = None if not isinstance(cost, dict) else ToolCost(**cost)
+        return bool(body["ok"]), str(body["content"]), spent
 
     async def keep_tool_result(
-        self, run: Run, call_id: str, tool: str, ok: bool, content: str
+        self,
+        run: Run,
+        call_id: str,
+        tool: str,
+        ok: bool,
+        content: str,
+        *,
+        spent: Sequence[ToolCost] = (),
     ) -> None:
         """Journal the answer of a side-effecting call the moment it returns,
         apart from the step: a worker that dies before the step is stored
         leaves the answer here, and the resumed run takes it instead of
-        calling the tool again. The key is unique: stored once."""
-        body = json.dumps({"ok": ok, "content": content}).encode()
+        calling the tool again. The key is unique: stored once. What the call
+        spent is kept with it: the step that would have added it to the run
+        was never stored, so the resumed run adds it from here."""
+        kept: dict[str, object] = {"ok": ok, "content": content}
+        if spent:
+            kept["cost"] = {
+                "cost_microusd": sum(c.cost_microusd for c in spent),
+                "tokens_in": sum(c.tokens_in for c in spent),
+                "tokens_out": sum(c.tokens_out for c in spent),
+            }
+        body = json.dumps(kept).encode()
         async with self._d.store.unit_of_work(run.workspace_id) as uow:
             if await uow.idempotency.get(_tool_key(run, call_id)) is None:
                 await uow.idempotency.put(

@@ -5,14 +5,19 @@ they reach the store, and no answer carries them again: a server's view
 names them only. A stdio server is a command run on the platform's own
 host, so registering one needs the operator's consent
 (``SWARMYARD_MCP_STDIO=true``): without it any workspace's admin could
-run programs there. Every change tells the gateway (`on_change`), which
-drops its connection to the server.
+run programs there. An HTTP server's URL is held to the egress rules of
+the fetcher (`EgressScreen`): a scheme other than http(s), or a literal
+address inside the host's networks (loopback, private, link-local,
+metadata, ...) that the operator did not allow, is refused here; the
+addresses a name resolves to are checked on connecting. Every change tells
+the gateway (`on_change`), which drops its connection to the server.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,7 +31,9 @@ from ..domain.mcp import (
     McpTransport,
     mcp_spec_problems,
 )
-from ..ports import SecretBox
+from ..domain.mcp_patch import parse_mcp_patch, patched_mcp_body
+from ..ports import SecretBox, SecretUnreadable
+from ..ports.net import EgressScreen, FetchRefused
 from .deps import Deps
 
 __all__ = [
@@ -57,28 +64,90 @@ class McpServerService:
         secrets: SecretBox,
         *,
         stdio_allowed: bool,
+        egress: EgressScreen,
         on_change: OnChange = _nothing,
     ) -> None:
         self._d = deps
         self._secrets = secrets
         self._stdio_allowed = stdio_allowed
+        self._egress = egress
         self._on_change = on_change
 
     async def register(self, workspace_id: str, body: Any, *, by: str) -> McpServer:
         """Validate and store a new server; Conflict if the name is taken."""
         spec = parse_spec(body)
+        self._admit(spec)
+        now = self._d.clock.now()
+        server = self._server(workspace_id, spec, created_at=now, updated_at=now, by=by)
+        async with self._d.store.unit_of_work(workspace_id) as uow:
+            await uow.mcp_servers.add(server)
+            await uow.commit()
+        # A connection left from an earlier server of this name must not serve this one.
+        await self._on_change(workspace_id, server.name)
+        return server
+
+    async def update(self, workspace_id: str, name: str, body: Any) -> McpServer:
+        """Apply a change (domain/mcp_patch.py), validated as a registration
+        is. Raises NotFound or ValidationFailed, and then nothing changed.
+        The server's connection closes: the next use connects anew."""
+        patch = parse_mcp_patch(body)
+        async with self._d.store.unit_of_work(workspace_id) as uow:
+            current = await uow.mcp_servers.get(name)
+            spec = parse_spec(patched_mcp_body(current, patch, lambda: self._kept(current)))
+            self._admit(spec)
+            # Other processes notice a replaced registration by its updated_at.
+            now = max(self._d.clock.now(), current.updated_at + timedelta(microseconds=1))
+            server = self._server(
+                workspace_id,
+                spec,
+                created_at=current.created_at,
+                updated_at=now,
+                by=current.created_by,
+            )
+            await uow.mcp_servers.delete(name)
+            await uow.mcp_servers.add(server)
+            await uow.commit()
+        await self._on_change(workspace_id, name)
+        return server
+
+    def _admit(self, spec: McpServerSpec) -> None:
+        """What the platform refuses to run or reach, beyond the spec's own rules."""
         transport = spec.resolved_transport
         assert transport is not None  # mcp_spec_problems refused it otherwise
         if transport is McpTransport.STDIO and not self._stdio_allowed:
             raise ValidationFailed("MCP server", [Problem("transport", STDIO_REFUSED)])
-        now = self._d.clock.now()
+        if spec.url is not None:
+            try:
+                self._egress.screen(spec.url)
+            except FetchRefused as exc:
+                raise ValidationFailed("MCP server", [Problem("url", exc.message)]) from None
+
+    def _kept(self, server: McpServer) -> tuple[dict[str, str], dict[str, str]]:
+        try:
+            return open_secrets(server, self._secrets)
+        except SecretUnreadable:
+            field = "secret_env" if server.transport is McpTransport.STDIO else "secret_headers"
+            why = "the stored secrets were sealed under another key: give them again"
+            raise ValidationFailed("MCP server change", [Problem(field, why)]) from None
+
+    def _server(
+        self,
+        workspace_id: str,
+        spec: McpServerSpec,
+        *,
+        created_at: datetime,
+        updated_at: datetime,
+        by: str,
+    ) -> McpServer:
+        transport = spec.resolved_transport
+        assert transport is not None
         secret = {"env": spec.secret_env, "headers": spec.secret_headers}
-        server = McpServer(
+        return McpServer(
             workspace_id=workspace_id,
             name=spec.name,
             transport=transport,
-            created_at=now,
-            updated_at=now,
+            created_at=created_at,
+            updated_at=updated_at,
             command=spec.command,
             args=list(spec.args),
             env=dict(spec.env),
@@ -95,12 +164,6 @@ class McpServerService:
             timeout_seconds=spec.timeout_seconds,
             created_by=by,
         )
-        async with self._d.store.unit_of_work(workspace_id) as uow:
-            await uow.mcp_servers.add(server)
-            await uow.commit()
-        # A connection left from an earlier server of this name must not serve this one.
-        await self._on_change(workspace_id, server.name)
-        return server
 
     async def list(self, workspace_id: str) -> list[McpServer]:
         async with self._d.store.unit_of_work(workspace_id) as uow:

@@ -39,7 +39,7 @@ from ..domain import (
     ProviderSpec,
     model_ref,
 )
-from ..domain.routing import Candidate, RoutingRules
+from ..domain.routing import Candidate, ChainOrders, Route, RoutingRules
 from ..ports import PriceTable, SecretBox, SecretUnreadable
 from .deps import Deps
 
@@ -73,6 +73,14 @@ class Snapshot:
     budgets: list[Budget] = field(default_factory=list)
     unpriced: list[str] = field(default_factory=list)
     unreadable_keys: list[str] = field(default_factory=list)
+    _orders: ChainOrders | None = field(default=None, repr=False, compare=False)
+
+    def chain(self, route: Route) -> list[Candidate]:
+        """`build_chain(route, candidates)`, each tier sorted once per snapshot
+        (made when the snapshot is complete: its first decision)."""
+        if self._orders is None:
+            self._orders = ChainOrders(self.candidates)
+        return self._orders.chain(route)
 
 
 class ModelDirectory:

@@ -56,7 +56,6 @@ from ..domain.routing import (
     Route,
     RouterOptions,
     apply_budget,
-    build_chain,
     worst_case_microusd,
 )
 from ..ports import (
@@ -241,7 +240,7 @@ class ModelRouter:
             role_tier=_tier(call.model_tier),
             role_preferred=call.preferred_models,
         )
-        chain = build_chain(route, snap.candidates)
+        chain = snap.chain(route)
         if not chain:
             raise RoutingFailed(
                 "no model is configured: add a provider to swarmyard.toml or through "

@@ -89,7 +89,8 @@ def validate_new_task(spec: NewTask, known_roles: set[str]) -> list[Problem]:
 
 class TaskService:
     def __init__(self, deps: Deps, known_roles: Any) -> None:
-        """`known_roles(uow)` returns the roles of the workspace's catalogue."""
+        """`known_roles(uow, including=role)` returns the roles of the
+        workspace's catalogue (`CatalogService.known_roles`)."""
         self._d = deps
         self._known_roles = known_roles
 
@@ -116,7 +117,9 @@ class TaskService:
         self, uow: UnitOfWork, spec: NewTask, *, parent: Task | None = None
     ) -> list[Problem]:
         """Everything wrong with `spec` in this workspace (empty when it may be created)."""
-        problems = validate_new_task(spec, await self._known_roles(uow))
+        wanted = spec.required_role
+        roles = set() if wanted is None else await self._known_roles(uow, including=wanted)
+        problems = validate_new_task(spec, roles)
         if spec.project_id is not None:
             try:
                 await uow.projects.get(spec.project_id)

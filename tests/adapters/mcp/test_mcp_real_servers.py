@@ -24,6 +24,7 @@ import pytest_asyncio
 
 from swarmyard.adapters.bus import MemoryBus
 from swarmyard.adapters.mcp import SdkMcpConnector
+from swarmyard.adapters.net import EgressGuard, EgressRules
 from swarmyard.adapters.security import FernetSecretBox
 from swarmyard.adapters.store import MemoryStore
 from swarmyard.api.app import create_app
@@ -85,8 +86,12 @@ async def world(
     await store.add_workspace(Workspace(WS, "Default", clock.now()))
     deps = Deps(store=store, bus=MemoryBus(), clock=clock, ids=SequentialIds())
     box = FernetSecretBox(b"test secret")
-    gateway = McpGateway(deps, SdkMcpConnector(), box, stdio_allowed=True)
-    servers = McpServerService(deps, box, stdio_allowed=True, on_change=gateway.forget)
+    # The HTTP servers are on loopback, which an operator allows explicitly.
+    egress = EgressGuard(EgressRules.parse(["127.0.0.1"]))
+    gateway = McpGateway(deps, SdkMcpConnector(egress=egress), box, stdio_allowed=True)
+    servers = McpServerService(
+        deps, box, stdio_allowed=True, egress=egress, on_change=gateway.forget
+    )
     repo = git_repo(tmp_path_factory.mktemp("git") / "repo")
     node, script = everything.node, str(everything.script)
     async with http_everything(everything) as url:

@@ -15,6 +15,7 @@ from mcp.shared.exceptions import MCPError
 from swarmyard.adapters.mcp import SdkMcpConnector
 from swarmyard.adapters.mcp._content import render_block
 from swarmyard.adapters.mcp._errors import describe
+from swarmyard.adapters.net import EgressGuard, EgressRules
 from swarmyard.domain.mcp import McpTransport
 from swarmyard.ports import McpEndpoint, McpUnavailable
 from swarmyard.testing.mcp_servers import children, free_port
@@ -55,8 +56,9 @@ async def test_nobody_listening_is_a_connect_error() -> None:
     endpoint = McpEndpoint(
         McpTransport.HTTP, url=f"http://127.0.0.1:{free_port()}/mcp", label="MCP server 'x'"
     )
+    loopback = EgressGuard(EgressRules.parse(["127.0.0.1"]))
     with pytest.raises(McpUnavailable, match="MCP server 'x': ConnectError"):
-        await SdkMcpConnector().connect(endpoint, timeout=5)
+        await SdkMcpConnector(egress=loopback).connect(endpoint, timeout=5)
 
 
 def test_content_blocks_read_as_text() -> None:

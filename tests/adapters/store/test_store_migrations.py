@@ -36,7 +36,14 @@ _SPENDING = {
     "workspace_documents",
 }
 # The tables revisions after 0004 add.
-_LATER = {"approvals", "memory_items", "mcp_servers", "skill_installations", "skill_packs"}
+_LATER = {
+    "approvals",
+    "memory_items",
+    "memory_vectors",
+    "mcp_servers",
+    "skill_installations",
+    "skill_packs",
+}
 
 
 def _described(name: str | None, type_: str, parents: object) -> bool:

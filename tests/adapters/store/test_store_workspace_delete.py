@@ -63,6 +63,9 @@ def _made_up_row(table: Table, ws: str) -> dict[str, Any]:
             row[column.name] = ws
         elif any(fk.column.table is users for fk in column.foreign_keys):
             row[column.name] = "u1"
+        elif parents := [fk.column for fk in column.foreign_keys]:
+            # Another owned table's row of the same workspace, made up the same way.
+            row[column.name] = f"{ws}-{parents[0].name}"
         elif isinstance(column.type, UtcDateTime):
             row[column.name] = T0
         elif isinstance(column.type, JSON):

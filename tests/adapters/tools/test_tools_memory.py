@@ -10,11 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from swarmyard.adapters.bus import MemoryBus
+from swarmyard.adapters.embeddings import HashingEmbedder
 from swarmyard.adapters.store import MemoryStore
 from swarmyard.adapters.tools import builtin_tools
 from swarmyard.adapters.tools.memory_tools import SHARED_TTL_DAYS, search_result
 from swarmyard.domain import FakeClock, MemoryItem, MemoryKind, Run, SequentialIds, Workspace
 from swarmyard.ports import MemoryQuery, Tool, ToolContext, ToolError
+from swarmyard.services.deps import Deps
+from swarmyard.services.memory_index import MemoryIndex
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 WS = "ws"
@@ -40,7 +44,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def tools(store: MemoryStore, clock: FakeClock) -> dict[str, Tool]:
-    return builtin_tools(store, clock=clock, ids=SequentialIds())
+    deps = Deps(store=store, bus=MemoryBus(), clock=clock, ids=SequentialIds())
+    return builtin_tools(store, memory=MemoryIndex(deps), clock=clock, ids=deps.ids)
 
 
 async def everything(store: MemoryStore) -> list[MemoryItem]:
@@ -103,6 +108,19 @@ async def test_shared_context_expires(tools: dict[str, Tool], clock: FakeClock) 
     assert json.loads(await tools["memory.search"].call({"query": "deploys"}, DEV))["items"]
     clock.advance(timedelta(days=7))
     assert json.loads(await tools["memory.search"].call({"query": "deploys"}, DEV)) == {"items": []}
+
+
+async def test_with_embeddings_the_tools_save_vectors_and_search_by_them(
+    store: MemoryStore, clock: FakeClock
+) -> None:
+    deps = Deps(
+        store=store, bus=MemoryBus(), clock=clock, ids=SequentialIds(), embedder=HashingEmbedder()
+    )
+    tools = builtin_tools(store, memory=MemoryIndex(deps), clock=clock, ids=deps.ids)
+    await tools["context.share"].call({"text": "Deployment needs two approvals"}, OPS)
+    # No word in common: found by the vector the share stored.
+    found = json.loads(await tools["memory.search"].call({"query": "deploying"}, DEV))["items"]
+    assert [i["text"] for i in found] == ["Deployment needs two approvals"]
 
 
 @pytest.mark.parametrize(

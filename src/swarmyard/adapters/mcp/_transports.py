@@ -4,8 +4,9 @@
   read stream just ends. `watched` notices that end, so the session can
   say it is closed and the gateway restart the server on the next use.
 * The streamable HTTP transport takes its HTTP client from the caller (to
-  send the registered headers) but does not close it; `http_transport`
-  owns it for the life of the connection.
+  send the registered headers, and to connect only where the egress rules
+  allow: `PinnedTransport`) but does not close it; `http_transport` owns it
+  for the life of the connection.
 """
 
 from __future__ import annotations
@@ -83,12 +84,20 @@ async def watched(
 
 @asynccontextmanager
 async def http_transport(
-    url: str, headers: Mapping[str, str], *, connect_timeout: float
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    connect_timeout: float,
+    transport: httpx2.AsyncBaseTransport,
 ) -> AsyncIterator[TransportStreams]:
     timeout = httpx2.Timeout(connect_timeout, read=max(connect_timeout, _HTTP_READ_SECONDS))
-    # Redirects are followed by the SDK itself, and only within the endpoint's origin.
+    # Redirects are followed by the SDK itself, and only within the endpoint's
+    # origin; `transport` checks any other destination before connecting.
+    client = httpx2.AsyncClient(
+        headers=dict(headers), timeout=timeout, transport=transport, trust_env=False
+    )
     async with (
-        httpx2.AsyncClient(headers=dict(headers), timeout=timeout) as http,
+        client as http,
         streamable_http_client(url, http_client=http) as streams,
     ):
         yield streams

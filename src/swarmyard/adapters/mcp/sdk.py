@@ -7,6 +7,11 @@ reports ready and waits until it is told to stop; requests come from any
 task through the client's streams. When the connection ends by itself (the
 child exited, the HTTP transport failed) the session says `closed`, and
 every request fails at once with `McpUnavailable(lost=True)`.
+
+An HTTP endpoint is held to the egress rules of the fetcher before anything
+is sent: its name is resolved and every address checked, and the session's
+HTTP client connects to those addresses only (`PinnedTransport`). A refused
+endpoint is `McpUnavailable` naming the rule; nothing was connected.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import httpcore2
 import httpx2
 import mcp_types as types
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT
@@ -30,6 +37,8 @@ from mcp.shared.exceptions import MCPError
 from ... import __version__
 from ...domain.mcp import McpTransport
 from ...ports.mcp import McpCallResult, McpEndpoint, McpRequestFailed, McpToolInfo, McpUnavailable
+from ...ports.net import FetchError
+from ..net import EgressGuard, PinnedTransport
 from ._content import render_block
 from ._errors import cause, describe
 from ._stderr import StderrTail
@@ -48,19 +57,62 @@ _BACKSTOP_SECONDS = 2.0
 _SETTLE_SECONDS = 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class _HttpRoute:
+    url: str  # the endpoint as checked, rebuilt from its parts
+    transport: PinnedTransport
+
+
 class SdkMcpConnector:
-    def __init__(self, *, client_name: str = "swarmyard") -> None:
+    """`egress` judges HTTP endpoints (public addresses only by default);
+    `network_backend` opens their connections (tests count them)."""
+
+    def __init__(
+        self,
+        *,
+        client_name: str = "swarmyard",
+        egress: EgressGuard | None = None,
+        network_backend: httpcore2.AsyncNetworkBackend | None = None,
+    ) -> None:
         self._info = types.Implementation(name=client_name, version=__version__)
+        self._egress = egress or EgressGuard()
+        self._backend = network_backend
 
     async def connect(self, endpoint: McpEndpoint, *, timeout: float) -> SdkMcpSession:
-        session = SdkMcpSession(endpoint, self._info)
+        route = None
+        if endpoint.transport is McpTransport.HTTP:
+            route = await self._route(endpoint, timeout)
+        session = SdkMcpSession(endpoint, self._info, route)
         await session.start(timeout)
         return session
 
+    async def _route(self, endpoint: McpEndpoint, timeout: float) -> _HttpRoute:
+        label = endpoint.label or "the MCP server"
+        assert endpoint.url is not None
+        transport = PinnedTransport(self._egress, network_backend=self._backend)
+        try:
+            async with asyncio.timeout(timeout):
+                target = await transport.pin(endpoint.url)
+        except TimeoutError:
+            raise McpUnavailable(
+                f"{label}: its host did not resolve within {timeout:g}s", timed_out=True
+            ) from None
+        except FetchError as exc:
+            raise McpUnavailable(f"{label}: {exc.message}") from None
+        # The SDK's client gets the URL as it was checked: a second parser
+        # must not read another host out of the text.
+        return _HttpRoute(target.url, transport)
+
 
 class SdkMcpSession:
-    def __init__(self, endpoint: McpEndpoint, client_info: types.Implementation) -> None:
+    def __init__(
+        self,
+        endpoint: McpEndpoint,
+        client_info: types.Implementation,
+        route: _HttpRoute | None = None,
+    ) -> None:
         self._endpoint = endpoint
+        self._route = route
         self._label = endpoint.label or "the MCP server"
         self._info = client_info
         self._client: Client | None = None
@@ -126,8 +178,11 @@ class SdkMcpSession:
             params = StdioServerParameters(command=e.command, args=list(e.args), env=dict(e.env))
             transport = stdio_client(params, errlog=self._stderr.writer)
         else:
-            assert e.url is not None
-            transport = http_transport(e.url, e.headers, connect_timeout=timeout)
+            route = self._route
+            assert route is not None
+            transport = http_transport(
+                route.url, e.headers, connect_timeout=timeout, transport=route.transport
+            )
         # The gateway caches what it lists itself; the SDK's cache would only hide changes.
         return Client(
             watched(transport, self._stream_end), cache=None, client_info=self._info, mode="auto"

@@ -18,11 +18,11 @@ from urllib.parse import urljoin
 import httpcore
 
 from ...ports.net import FetchRefused, FetchResult, FetchTimeout, IPAddress, Resolver
-from .addresses import METADATA_NAMES, EgressRules
+from .addresses import EgressRules
+from .egress import EgressGuard
 from .hops import Hop, HopResponse, HopSender
 from .pinned import PinnedSender
-from .resolvers import SystemResolver
-from .urls import Target, parse_url
+from .urls import Target
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_TIMEOUT", "MAX_REDIRECTS", "SafeHttpFetcher"]
 
@@ -59,8 +59,7 @@ class SafeHttpFetcher:
         timeout: float = DEFAULT_TIMEOUT,
         max_redirects: int = MAX_REDIRECTS,
     ) -> None:
-        self._resolver = resolver or SystemResolver()
-        self._rules = rules or EgressRules()
+        self._guard = EgressGuard(rules, resolver)
         self._sender = sender or PinnedSender(network_backend)
         self._max_bytes = max_bytes
         self._timeout = timeout
@@ -69,28 +68,7 @@ class SafeHttpFetcher:
     async def check(self, url: str) -> tuple[Target, tuple[IPAddress, ...]]:
         """Where `url` would connect: its target and checked addresses, or
         `FetchRefused`. Nothing is sent."""
-        target = parse_url(url)
-        host = target.host
-        if host.address is not None:
-            addresses: list[IPAddress] = [host.address]
-            name = None
-        else:
-            name = host.name
-            self._refuse_name(name, url)
-            addresses = await self._resolver.resolve(name)
-        for address in addresses:
-            why = self._rules.check(address, host=name)
-            if why is not None:
-                via = f"{name} resolves to {address}; " if name else ""
-                raise FetchRefused(why.rule, f"{via}{why.detail}", url=url)
-        return target, tuple(addresses)
-
-    def _refuse_name(self, name: str, url: str) -> None:
-        if name in METADATA_NAMES:
-            raise FetchRefused("metadata", f"{name} is a cloud metadata endpoint", url=url)
-        localhost = name == "localhost" or name.endswith(".localhost")
-        if localhost and not self._rules.host_allowed(name):
-            raise FetchRefused("loopback", f"{name} is the host itself", url=url)
+        return await self._guard.check(url)
 
     async def fetch(
         self,

@@ -5,20 +5,26 @@ Full-text search here is plain token overlap: an item matches when it
 holds any of the query's terms, and ranks by how many distinct terms it
 holds, then by how often. The databases rank with bm25 and ts_rank; all
 three agree on what matches (the terms come from `domain.memory`).
+
+Vectors are rows of their own, keyed by item and removed with the item as
+the SQL foreign key's ON DELETE CASCADE does; they are ranked by the same
+brute-force code as in SQL (`vectors.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from swarmyard.domain import Conflict, MemoryItem, NotFound
 from swarmyard.domain.memory import overlap_score, search_terms
 from swarmyard.ports import MemoryQuery
+from swarmyard.ports.memory import MAX_VECTOR_SCAN
 
 from . import rows
 from .memory_base import MemoryTx, thaw, thaw_all
 from .rows import Row, as_utc
+from .vectors import encode, most_similar
 
 __all__ = ["MemoryMemoryRepo"]
 
@@ -27,6 +33,7 @@ class MemoryMemoryRepo:
     def __init__(self, tx: MemoryTx) -> None:
         self._tx = tx
         self._table = tx.state.memory_items
+        self._vectors = tx.state.memory_vectors
 
     async def add(self, item: MemoryItem) -> None:
         self._tx.check()
@@ -43,7 +50,7 @@ class MemoryMemoryRepo:
     async def delete(self, item_id: str) -> None:
         if self._tx.mine(self._table.get(item_id)) is None:
             raise NotFound("memory item", item_id)
-        self._tx.remove(self._table, item_id)
+        self._remove(item_id)
 
     async def search(self, query: MemoryQuery, *, now: datetime) -> list[MemoryItem]:
         found = thaw_all(rows.MEMORY_ITEMS, self._tx.scan(self._table, *_where(query, now)))
@@ -63,8 +70,56 @@ class MemoryMemoryRepo:
         )
         gone.sort(key=lambda r: (r["expires_at"], r["id"]))
         for row in gone[: max(limit, 0)]:
-            self._tx.remove(self._table, row["id"])
+            self._remove(row["id"])
         return min(len(gone), max(limit, 0))
+
+    async def put_vector(self, item_id: str, *, model: str, vector: Sequence[float]) -> None:
+        dims, data = encode(vector)
+        if self._tx.mine(self._table.get(item_id)) is None:
+            raise NotFound("memory item", item_id)
+        row = {
+            "item_id": item_id,
+            "workspace_id": self._tx.workspace_id,
+            "model": model,
+            "dims": dims,
+            "vector": data,
+        }
+        self._tx.put(self._vectors, item_id, row)
+
+    async def nearest(
+        self,
+        query: MemoryQuery,
+        *,
+        model: str,
+        vector: Sequence[float],
+        now: datetime,
+        min_similarity: float = 0.0,
+    ) -> list[MemoryItem]:
+        def comparable(r: Row) -> bool:
+            v = self._vectors.get(r["id"])
+            return v is not None and v["model"] == model and v["dims"] == len(vector)
+
+        found = self._tx.scan(self._table, *_where(query, now), comparable)
+        found.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
+        by_id = {r["id"]: r for r in found[:MAX_VECTOR_SCAN]}
+        candidates = [(i, self._vectors[i]["vector"]) for i in by_id]
+        best = most_similar(vector, candidates, limit=query.limit, above=min_similarity)
+        return [thaw(rows.MEMORY_ITEMS, by_id[i]) for i in best]
+
+    async def without_vector(self, model: str, *, now: datetime, limit: int) -> list[MemoryItem]:
+        def missing(r: Row) -> bool:
+            v = self._vectors.get(r["id"])
+            return v is None or v["model"] != model
+
+        found = self._tx.scan(self._table, _live(as_utc(now)), missing)
+        found.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
+        return thaw_all(rows.MEMORY_ITEMS, found[: max(limit, 0)])
+
+    def _remove(self, item_id: str) -> None:
+        # The SQL foreign key's ON DELETE CASCADE: the vector goes with its item.
+        if item_id in self._vectors:
+            self._tx.remove(self._vectors, item_id)
+        self._tx.remove(self._table, item_id)
 
 
 def _live(moment: datetime) -> Callable[[Row], bool]:

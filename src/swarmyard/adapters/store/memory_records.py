@@ -42,14 +42,24 @@ class MemoryLearningRepo:
         limit: int = 500,
     ) -> list[Execution]:
         start = None if since is None else as_utc(since)
-        found = self._tx.scan(
-            self._executions,
-            lambda r: r["agent_id"] == agent_id,
-            lambda r: task_type in (None, r["task_type"]),
-            lambda r: start is None or r["finished_at"] >= start,
-        )
-        found.sort(key=lambda r: (r["finished_at"], r["id"]), reverse=True)
-        return thaw_all(rows.EXECUTIONS, found[: max(limit, 0)])
+        found: list[Row] = []
+        if limit <= 0:
+            return []
+        self._tx.check()
+        # Newest first through the (agent, finished_at) index: stops at the
+        # window's start or the limit, as the SQL index scan does.
+        for r in self._executions.rows_descending("agent_newest", agent_id):
+            if start is not None and r["finished_at"] < start:
+                break
+            if r["workspace_id"] != self._tx.workspace_id or task_type not in (
+                None,
+                r["task_type"],
+            ):
+                continue
+            found.append(r)
+            if len(found) == limit:
+                break
+        return thaw_all(rows.EXECUTIONS, found)
 
     async def save_profile(self, profile: LearningProfile) -> None:
         row = self._tx.freeze(rows.PROFILES, profile)

@@ -60,7 +60,7 @@ class MemoryTaskRepo:
         return thaw_all(rows.TASKS, [r for r in found if r is not None])
 
     async def by_origin(self, origin_key: str) -> Task | None:
-        found = self._tx.scan(self._table, lambda r: r["origin_key"] == origin_key)
+        found = self._tx.scan_index(self._table, "origin_key", (origin_key,))
         return thaw(rows.TASKS, found[0]) if found else None
 
     async def update(self, task: Task) -> None:
@@ -95,12 +95,12 @@ class MemoryTaskRepo:
                 return r["required_role"] in roles
             return r["type"] in (types or ()) or bool(json.loads(r["required_capabilities"]))
 
-        found = self._tx.scan(self._table, takeable)
+        found = self._tx.scan_index(self._table, "status", (TaskStatus.TODO.value,), takeable)
         found.sort(key=lambda r: (-r["priority"], r["created_at"], r["id"]))
         return thaw_all(rows.TASKS, found[: max(limit, 0)])
 
     async def dependants(self, task_id: str) -> list[Task]:
-        found = self._tx.scan(self._table, lambda r: task_id in json.loads(r["depends_on"]))
+        found = self._tx.scan_index(self._table, "depends_on", (task_id,))
         found.sort(key=lambda r: (r["created_at"], r["id"]))
         return thaw_all(rows.TASKS, found)
 
@@ -141,7 +141,12 @@ class MemoryTaskRepo:
         return conditions
 
     async def list(self, flt: TaskFilter = _ALL_TASKS, page: Page = _FIRST_PAGE) -> list[Task]:
-        found = self._tx.scan(self._table, *self._conditions(flt))
+        conditions = self._conditions(flt)
+        if flt.statuses:
+            statuses = {TaskStatus(s).value for s in flt.statuses}
+            found = self._tx.scan_index(self._table, "status", statuses, *conditions)
+        else:
+            found = self._tx.scan(self._table, *conditions)
         return thaw_all(rows.TASKS, self._tx.newest_first(self._table, found, page))
 
 
@@ -211,31 +216,30 @@ class MemoryRunRepo:
 
     async def expired(self, now: datetime, limit: int = 100) -> list[Run]:
         now = as_utc(now)
-        found = self._tx.scan(
+        found = self._tx.scan_index(
             self._table,
-            lambda r: (
-                r["status"] == RunStatus.RUNNING.value
-                and r["lease_expires_at"] is not None
-                and r["lease_expires_at"] < now
-            ),
+            "status",
+            (RunStatus.RUNNING.value,),
+            lambda r: r["lease_expires_at"] is not None and r["lease_expires_at"] < now,
         )
         found.sort(key=lambda r: (r["lease_expires_at"], r["id"]))
         return thaw_all(rows.RUNS, found[: max(limit, 0)])
 
     async def waiting(self, before: datetime, limit: int = 100) -> list[Run]:
         before = as_utc(before)
-        found = self._tx.scan(
+        found = self._tx.scan_index(
             self._table,
-            lambda r: r["status"] == RunStatus.PENDING.value and r["created_at"] < before,
+            "status",
+            (RunStatus.PENDING.value,),
+            lambda r: r["created_at"] < before,
         )
         found.sort(key=lambda r: (r["created_at"], r["id"]))
         return thaw_all(rows.RUNS, found[: max(limit, 0)])
 
     async def active_count(self, agent_id: str) -> int:
         return len(
-            self._tx.scan(
-                self._table,
-                lambda r: r["agent_id"] == agent_id and r["status"] in _HOLDS_SLOT,
+            self._tx.scan_index(
+                self._table, "status", _HOLDS_SLOT, lambda r: r["agent_id"] == agent_id
             )
         )
 
@@ -254,12 +258,17 @@ class MemoryRunRepo:
         page: Page = _FIRST_PAGE,
     ) -> list[Run]:
         wanted = {RunStatus(s).value for s in statuses}
-        found = self._tx.scan(
-            self._table,
+        where = (
             lambda r: task_id in (None, r["task_id"]),
             lambda r: agent_id in (None, r["agent_id"]),
             lambda r: not wanted or r["status"] in wanted,
         )
+        if task_id is not None:
+            found = self._tx.scan_index(self._table, "task_id", (task_id,), *where)
+        elif agent_id is not None:
+            found = self._tx.scan_index(self._table, "agent_id", (agent_id,), *where)
+        else:
+            found = self._tx.scan(self._table, *where)
         return thaw_all(rows.RUNS, self._tx.newest_first(self._table, found, page))
 
 

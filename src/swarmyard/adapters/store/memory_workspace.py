@@ -45,6 +45,7 @@ def owned_tables(state: MemoryState) -> dict[str, list[dict[Any, Row]]]:
     return {
         "skill_installations": [state.skill_installations],
         "skill_packs": [state.skill_packs],
+        "memory_vectors": [state.memory_vectors],
         "memory_items": [state.memory_items],
         "mcp_servers": [state.mcp_servers],
         "approvals": [state.approvals],

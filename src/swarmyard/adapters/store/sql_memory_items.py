@@ -9,6 +9,11 @@ ts_rank. The 'simple' configuration neither stems nor drops words, like
 FTS5's default tokenizer, so both find the same items. The terms come from
 `domain.memory.search_terms` (letters and digits only), so no query can
 smuggle search syntax in.
+
+Vectors (`memory_vectors`, one per item, deleted with it by its foreign
+key) are searched by brute force: the newest vectors of the scope and the
+model are read, and `vectors.most_similar` ranks them in Python, the same
+code as the memory store.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Text,
+    and_,
     bindparam,
     cast,
     column,
@@ -35,14 +41,17 @@ from sqlalchemy import (
 from swarmyard.domain import Conflict, MemoryItem, NotFound
 from swarmyard.domain.memory import search_terms
 from swarmyard.ports import MemoryQuery
+from swarmyard.ports.memory import MAX_VECTOR_SCAN
 
 from . import rows
 from .sql_base import SqlTx
-from .tables import MEMORY_FTS, memory_items
+from .tables import MEMORY_FTS, memory_items, memory_vectors
+from .vectors import encode, most_similar
 
 __all__ = ["SqlMemoryRepo", "postgres_document"]
 
 _C = memory_items.c
+_V = memory_vectors.c
 _FTS = table(MEMORY_FTS, column("rowid"))
 
 
@@ -95,6 +104,65 @@ class SqlMemoryRepo:
         where.append(literal_column(MEMORY_FTS).op("MATCH")(bindparam("match", match)))
         bm25 = func.bm25(literal_column(MEMORY_FTS))  # lower is better
         return await self._fetch(where, order=(bm25, *newest), limit=limit, join_fts=True)
+
+    async def put_vector(self, item_id: str, *, model: str, vector: Sequence[float]) -> None:
+        dims, data = encode(vector)  # a vector without a direction fails before any write
+        if not await self._tx.exists(memory_items, "id", item_id):
+            raise NotFound("memory item", item_id)
+        # Delete and insert rather than upsert: the insert names the item as
+        # the missing parent should a concurrent delete take it first.
+        await self._tx.execute(
+            delete(memory_vectors).where(self._tx.scoped(memory_vectors), _V.item_id == item_id)
+        )
+        row = {
+            "item_id": item_id,
+            "workspace_id": self._tx.workspace_id,
+            "model": model,
+            "dims": dims,
+            "vector": data,
+        }
+        await self._tx.insert_new(memory_vectors, row, parent=("memory item", item_id))
+
+    async def nearest(
+        self,
+        query: MemoryQuery,
+        *,
+        model: str,
+        vector: Sequence[float],
+        now: datetime,
+        min_similarity: float = 0.0,
+    ) -> list[MemoryItem]:
+        candidates = (
+            select(_V.item_id, _V.vector)
+            .select_from(memory_vectors.join(memory_items, _C.id == _V.item_id))
+            .where(
+                self._tx.scoped(memory_vectors),
+                self._tx.scoped(memory_items),
+                _V.model == model,
+                _V.dims == len(vector),
+                *self._where(query, now),
+            )
+            .order_by(_C.created_at.desc(), _C.id.desc())
+            .limit(MAX_VECTOR_SCAN)
+        )
+        found = [(r.item_id, bytes(r.vector)) for r in await self._tx.execute(candidates)]
+        best = most_similar(vector, found, limit=query.limit, above=min_similarity)
+        if not best:
+            return []
+        items = {i.id: i for i in await self._fetch([_C.id.in_(best)], order=(), limit=len(best))}
+        return [items[i] for i in best if i in items]
+
+    async def without_vector(self, model: str, *, now: datetime, limit: int) -> list[MemoryItem]:
+        theirs = and_(_V.item_id == _C.id, _V.model == model)
+        query = (
+            select(memory_items)
+            .select_from(memory_items.outerjoin(memory_vectors, theirs))
+            .where(self._tx.scoped(memory_items), _live(now), _V.item_id.is_(null()))
+            .order_by(_C.created_at.desc(), _C.id.desc())
+            .limit(max(limit, 0))
+        )
+        found = (await self._tx.execute(query)).mappings()
+        return [rows.MEMORY_ITEMS.decode(r) for r in found]
 
     async def delete_expired(self, now: datetime, *, limit: int = 500) -> int:
         doomed = (

@@ -36,6 +36,7 @@ from .tables import (
     mcp_servers,
     memberships,
     memory_items,
+    memory_vectors,
     model_prices,
     outbox,
     projects,
@@ -59,6 +60,7 @@ __all__ = ["OWNED_TABLES", "SqlWorkspaceRulesRepo", "delete_workspace"]
 OWNED_TABLES: tuple[Table, ...] = (
     skill_installations,
     skill_packs,
+    memory_vectors,
     memory_items,
     mcp_servers,
     approvals,

@@ -36,7 +36,13 @@ from .coltypes import AutoId, Json, UtcDateTime
 from .table_base import metadata
 from .table_base import workspace_column as _workspace
 from .tables_mcp import mcp_servers
-from .tables_memory import MEMORY_FTS, MEMORY_TSV_INDEX, is_search_index, memory_items
+from .tables_memory import (
+    MEMORY_FTS,
+    MEMORY_TSV_INDEX,
+    is_search_index,
+    memory_items,
+    memory_vectors,
+)
 from .tables_skills import skill_installations, skill_packs
 
 __all__ = [
@@ -58,6 +64,7 @@ __all__ = [
     "mcp_servers",
     "memberships",
     "memory_items",
+    "memory_vectors",
     "metadata",
     "model_prices",
     "outbox",

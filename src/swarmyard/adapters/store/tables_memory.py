@@ -1,15 +1,15 @@
-"""The table of long-term memory and shared context (domain/memory.py), and
-the names of its full-text indexes."""
+"""The tables of long-term memory and shared context (domain/memory.py): the
+items, their vectors, and the names of their full-text indexes."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
 from .coltypes import AutoId, Json, UtcDateTime
 from .table_base import metadata
 from .table_base import workspace_column as _workspace
 
-__all__ = ["MEMORY_FTS", "MEMORY_TSV_INDEX", "is_search_index", "memory_items"]
+__all__ = ["MEMORY_FTS", "MEMORY_TSV_INDEX", "is_search_index", "memory_items", "memory_vectors"]
 
 # Long-term memory and shared context (domain/memory.py). `seq` is only the
 # key SQLite's full-text index refers to: FTS5 with external content needs a
@@ -33,6 +33,26 @@ memory_items = Table(
     Index(None, "workspace_id", "agent_id", "created_at"),
     Index(None, "workspace_id", "run_id"),
     Index(None, "workspace_id", "expires_at"),
+)
+
+# At most one embedding per item (services/memory_index.py), gone with its
+# item. `model` names the vector space: search compares only vectors of the
+# configured model and of its length (`dims`). `vector` is `dims` float32
+# values, little-endian, at unit length (adapters/store/vectors.py).
+memory_vectors = Table(
+    "memory_vectors",
+    metadata,
+    Column(
+        "item_id",
+        String,
+        ForeignKey("memory_items.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    _workspace(),
+    Column("model", String, nullable=False),
+    Column("dims", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Index(None, "workspace_id", "model", "dims"),
 )
 
 # The full-text indexes of memory items, made by their revision, are outside

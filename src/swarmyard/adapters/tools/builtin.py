@@ -10,7 +10,7 @@ from typing import Any
 
 from ...domain import Clock, IdSource, NotFound, TaskStatus
 from ...ports import Page, Store, TaskFilter, Tool, ToolContext, ToolError, ToolSpec
-from .memory_tools import memory_tools
+from .memory_tools import MemoryAccess, memory_tools
 
 __all__ = ["ListTasksTool", "ReadTaskTool", "builtin_tools"]
 
@@ -92,8 +92,10 @@ class ListTasksTool:
         )
 
 
-def builtin_tools(store: Store, *, clock: Clock, ids: IdSource) -> dict[str, Tool]:
-    """The board tools, and the memory tools (memory_tools.py)."""
+def builtin_tools(
+    store: Store, *, memory: MemoryAccess, clock: Clock, ids: IdSource
+) -> dict[str, Tool]:
+    """The board tools, and the memory tools (memory_tools.py) over `memory`."""
     tools: list[Tool] = [ReadTaskTool(store), ListTasksTool(store)]
-    tools += memory_tools(store, clock, ids)
+    tools += memory_tools(store, memory, clock, ids)
     return {t.spec.name: t for t in tools}

@@ -11,6 +11,12 @@ workspace: it reads private context, but sends nothing off the platform.
 `agent.request_decision` also records the decision as shared context, a
 side effect: the agent loop journals its answer, so a resumed run does not
 ask again.
+
+The answer is the asking run's spending: the reply says what it cost, and
+the tool reports it through `ToolContext.add_cost`, so the run's totals and
+its cost limit include it. Both tools are `interruptible`: waiting leaves
+nothing half done on this side, so the agent loop ends the wait at once when
+the run is stopped, and a reply that comes later finds nobody listening.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from ...domain.consultation import (
     check_options,
     check_question,
 )
-from ...ports import Bus, Tool, ToolContext, ToolError, ToolSpec
+from ...ports import Bus, Tool, ToolContext, ToolCost, ToolError, ToolSpec
 
 __all__ = ["RequestDecisionTool", "RequestHelpTool", "RoleSource", "consult_tools"]
 
@@ -61,9 +67,10 @@ def _args(args: dict[str, Any], allowed: set[str]) -> None:
         raise ToolError(f"unknown argument(s): {', '.join(unknown)}")
 
 
-async def _ask(bus: Bus, subject: str, request: ConsultRequest) -> ConsultReply:
+async def _ask(bus: Bus, subject: str, request: ConsultRequest, ctx: ToolContext) -> ConsultReply:
     """Send the request and read the reply; every way of getting no answer
-    is a `ToolError` saying so."""
+    is a `ToolError` saying so. What answering cost is reported first, a
+    refusal's too: it was paid either way."""
     try:
         message = await bus.request(subject, request.to_bytes(), timeout=request.deadline_seconds)
     except TimeoutError:
@@ -74,12 +81,24 @@ async def _ask(bus: Bus, subject: str, request: ConsultRequest) -> ConsultReply:
         reply = ConsultReply.from_bytes(message.data)
     except MalformedConsultation as exc:
         raise ToolError(f"the {request.role}'s answer could not be read: {exc}") from None
+    if ctx.add_cost is not None and (reply.cost_microusd or reply.tokens_in or reply.tokens_out):
+        ctx.add_cost(ToolCost(reply.cost_microusd, reply.tokens_in, reply.tokens_out))
     if not reply.ok:
         raise ToolError(reply.error)
     return reply
 
 
-class RequestHelpTool:
+class _Consulting:
+    """What the agent loop reads of both tools (`getattr`, as `sandboxed`)."""
+
+    # Waiting for an answer may be abandoned at any moment: a stop ends it at once.
+    interruptible = True
+    # The answer is a model call paid by the asking run: once the run's cost
+    # limit is reached, the loop refuses another, as it would its own next call.
+    spends = True
+
+
+class RequestHelpTool(_Consulting):
     spec = ToolSpec(
         name="agent.request_help",
         description=(
@@ -134,11 +153,11 @@ class RequestHelpTool:
             question=question,
             deadline_seconds=deadline,
         )
-        reply = await _ask(self._bus, subjects.agent_help(ctx.workspace_id, role), request)
+        reply = await _ask(self._bus, subjects.agent_help(ctx.workspace_id, role), request, ctx)
         return json.dumps({"role": role, "agent": reply.agent, "answer": reply.answer})
 
 
-class RequestDecisionTool:
+class RequestDecisionTool(_Consulting):
     spec = ToolSpec(
         name="agent.request_decision",
         description=(
@@ -193,7 +212,7 @@ class RequestDecisionTool:
             )
         except MalformedConsultation as exc:
             raise ToolError(str(exc)) from None
-        reply = await _ask(self._bus, subjects.agent_decision(ctx.workspace_id), request)
+        reply = await _ask(self._bus, subjects.agent_decision(ctx.workspace_id), request, ctx)
         if reply.choice is None:
             return json.dumps(
                 {

@@ -8,19 +8,27 @@ the run, the task and the role that wrote an item — comes from the tool
 context, never from the model's arguments.
 
 Saving is a side effect: the agent loop journals its answer, so a run
-resumed on another worker does not save the same item twice.
+resumed on another worker does not save the same item twice. Searching and
+saving go through the memory index the process wires in (`MemoryAccess`:
+words, and embeddings when configured), as the API's do.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from ...domain import Clock, IdSource, MemoryItem, MemoryKind, NotFound, ValidationFailed
 from ...domain.memory import MAX_MEMORY_TAGS, MAX_MEMORY_TEXT, MAX_MEMORY_TTL_DAYS, new_memory
 from ...ports import MemoryQuery, Store, Tool, ToolContext, ToolError, ToolSpec
 
-__all__ = ["ContextShareTool", "MemorySaveTool", "MemorySearchTool", "memory_tools"]
+__all__ = [
+    "ContextShareTool",
+    "MemoryAccess",
+    "MemorySaveTool",
+    "MemorySearchTool",
+    "memory_tools",
+]
 
 MAX_RESULTS = 20
 # What one search answers at most: a few items in full, not a flood that
@@ -41,6 +49,16 @@ _TTL = {
     "maximum": MAX_MEMORY_TTL_DAYS,
     "description": "Forget it after this many days",
 }
+
+
+class MemoryAccess(Protocol):
+    """What the tools need of memory (`services.memory_index.MemoryIndex`)."""
+
+    async def search(self, workspace_id: str, query: MemoryQuery) -> list[MemoryItem]: ...
+
+    async def keep(self, workspace_id: str, item: MemoryItem) -> None:
+        """Store a new item, sweeping expired ones; raises Conflict for a taken id."""
+        ...
 
 
 async def _agent_of(store: Store, ctx: ToolContext) -> str:
@@ -102,9 +120,9 @@ class MemorySearchTool:
         },
     )
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, memory: MemoryAccess) -> None:
         self._store = store
-        self._clock = clock
+        self._memory = memory
 
     async def call(self, args: dict[str, Any], ctx: ToolContext) -> str:
         query = args.get("query")
@@ -114,18 +132,18 @@ class MemorySearchTool:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_RESULTS:
             raise ToolError(f"limit must be a whole number from 1 to {MAX_RESULTS}")
         agent_id = await _agent_of(self._store, ctx)
-        async with self._store.unit_of_work(ctx.workspace_id) as uow:
-            found = await uow.memory.search(
-                MemoryQuery(text=query, agent_id=agent_id, limit=limit), now=self._clock.now()
-            )
+        found = await self._memory.search(
+            ctx.workspace_id, MemoryQuery(text=query, agent_id=agent_id, limit=limit)
+        )
         return search_result(found)
 
 
 class _Keeper:
     """What saving and sharing have in common: validate, store, answer."""
 
-    def __init__(self, store: Store, clock: Clock, ids: IdSource) -> None:
+    def __init__(self, store: Store, memory: MemoryAccess, clock: Clock, ids: IdSource) -> None:
         self._store = store
+        self._memory = memory
         self._clock = clock
         self._ids = ids
 
@@ -162,11 +180,7 @@ class _Keeper:
             )
         except ValidationFailed as exc:
             raise ToolError(exc.message) from None
-        async with self._store.unit_of_work(ctx.workspace_id) as uow:
-            # Expired items are never answered; writing is when they are swept.
-            await uow.memory.delete_expired(now)
-            await uow.memory.add(item)
-            await uow.commit()
+        await self._memory.keep(ctx.workspace_id, item)
         return json.dumps(
             {
                 "saved": item.id,
@@ -242,9 +256,9 @@ class ContextShareTool(_Keeper):
         )
 
 
-def memory_tools(store: Store, clock: Clock, ids: IdSource) -> list[Tool]:
+def memory_tools(store: Store, memory: MemoryAccess, clock: Clock, ids: IdSource) -> list[Tool]:
     return [
-        MemorySearchTool(store, clock),
-        MemorySaveTool(store, clock, ids),
-        ContextShareTool(store, clock, ids),
+        MemorySearchTool(store, memory),
+        MemorySaveTool(store, memory, clock, ids),
+        ContextShareTool(store, memory, clock, ids),
     ]

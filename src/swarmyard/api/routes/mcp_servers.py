@@ -5,6 +5,8 @@ HTTP endpoint (`url`, `headers`). `secret_env` and `secret_headers` are
 write-only: sealed before they are stored, and only their names come back.
 Health is what this process saw of the server; listing its tools or
 probing it connects now (starting a stdio server if it is not running).
+A change (PATCH) is validated as a registration is and closes the
+server's session, so the next use connects with the new settings.
 """
 
 from __future__ import annotations
@@ -85,6 +87,25 @@ async def probe_mcp_server(
     server = await c.mcp_servers.get(ws, name)
     health = await c.mcp.probe(ws, name)
     return json_response(mcp_server_view(server, health))
+
+
+@router.patch("/mcp-servers/{name}")
+async def update_mcp_server(
+    request: Request,
+    name: str,
+    body: Annotated[Any, Body()],
+    c: ContainerDep,
+    p: Annotated[Principal, acting("mcp.write")],
+) -> Response:
+    """Change the fields given (each replaced whole; null: back to its
+    default); the server's session closes and the next use connects anew."""
+    ws = p.workspace_id
+
+    async def produce() -> tuple[int, Any]:
+        server = await c.mcp_servers.update(ws, name, body)
+        return 200, mcp_server_view(server, c.mcp.health(ws, name))
+
+    return await idempotent(request, c, ws, produce, audit="mcp.update", ident=name)
 
 
 @router.delete("/mcp-servers/{name}", status_code=204)

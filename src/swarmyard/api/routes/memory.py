@@ -1,6 +1,7 @@
 """/memory: the agents' long-term memory and the workspace's shared context.
 
-Searching is `memory.read` (viewers and above); adding and removing items
+Searching is `memory.read` (viewers and above); adding and removing items,
+and giving existing items vectors once embeddings are on (`/memory/reindex`),
 is `memory.write` (members and above). An item without `agent_id` is
 shared: every agent of the workspace finds it with `memory.search`.
 """
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain import MemoryItem, Principal
-from ...services.memory import MAX_SEARCH
+from ...services.memory import MAX_REINDEX, MAX_SEARCH
 from ..context import ContainerDep, acting
 from ..responses import idempotent, json_response
 
@@ -82,6 +83,24 @@ async def add_memory(
         return 201, memory_view(item)
 
     return await idempotent(request, c, ws, produce, audit="memory.create")
+
+
+@router.post("/memory/reindex")
+async def reindex_memory(
+    request: Request,
+    c: ContainerDep,
+    p: Annotated[Principal, acting("memory.write")],
+    limit: Annotated[int, Query(ge=1, le=MAX_REINDEX)] = 500,
+) -> Response:
+    """Embed up to `limit` items that have no vector of the configured model
+    (409 when embeddings are off)."""
+    ws = p.workspace_id
+
+    async def produce() -> tuple[int, Any]:
+        done = await c.memory.reindex(ws, limit=limit)
+        return 200, {"indexed": done.indexed, "failed": done.failed, "error": done.error}
+
+    return await idempotent(request, c, ws, produce, audit="memory.reindex")
 
 
 @router.delete("/memory/{memory_id}", status_code=204)

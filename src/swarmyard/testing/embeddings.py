@@ -1,0 +1,176 @@
+"""A loopback server speaking OpenAI's ``POST /v1/embeddings``.
+
+Tests of the OpenAI-compatible embedder need a server whose vectors are
+known and whose failures can be provoked: the official SDK talks to this
+one exactly as to api.openai.com, Ollama or vLLM — the same path, the same
+JSON, base64-packed float32 vectors when the client asks for them (the SDK
+does by default), the same ``{"error": {…}}`` bodies — so what works
+against it exercises the real client code end to end::
+
+    async with FakeEmbeddingsServer() as fake:
+        fake.fail(503, "model loading")      # the next request is refused
+        embedder = OpenAICompatibleEmbedder(model="m", base_url=fake.base_url)
+        ...
+        assert fake.requests[0].body["input"] == ["some text"]
+
+Vectors come from `vectors` (by default the offline hashing embedder's, 64
+dimensions), so equal texts get equal vectors and the test can compute them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import socket
+from array import array
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import uvicorn
+from starlette.types import Receive, Scope, Send
+
+from ..adapters.embeddings.hashing import HashingEmbedder
+
+__all__ = ["EmbeddingsRequest", "FakeEmbeddingsServer"]
+
+_ERROR_TYPES = {401: "invalid_request_error", 404: "invalid_request_error", 429: "requests"}
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingsRequest:
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def api_key(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+
+
+class FakeEmbeddingsServer:
+    """``/v1/embeddings`` on an ephemeral loopback port (an async context manager)."""
+
+    def __init__(self, *, vectors: Callable[[str], list[float]] | None = None) -> None:
+        self.vectors = vectors or HashingEmbedder(dimensions=64).vector
+        self.requests: list[EmbeddingsRequest] = []
+        self.port = 0
+        self._failures: deque[tuple[int, str]] = deque()
+        self._started = asyncio.Event()
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def fail(self, status: int, message: str, *, times: int = 1) -> None:
+        """Answer the next `times` requests with this HTTP error."""
+        self._failures.extend([(status, message)] * times)
+
+    async def __aenter__(self) -> Self:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)  # listening before uvicorn starts: early clients wait in the backlog
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            interface="asgi3",
+            lifespan="on",
+            ws="none",
+            log_level="warning",
+            access_log=False,
+        )
+        self._socket, self._server = sock, uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        started = asyncio.create_task(self._started.wait())
+        await asyncio.wait({started, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task.done():
+            started.cancel()
+            sock.close()
+            await self._task
+            raise RuntimeError("the fake embeddings server stopped while starting")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+        if self._socket is not None:
+            self._socket.close()
+
+    async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    self._started.set()
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = b""
+        while True:
+            message = await receive()
+            raw += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        if scope["method"] != "POST" or not scope["path"].endswith("/embeddings"):
+            await _send(send, 404, _error(404, "no such endpoint"))
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            await _send(send, 400, _error(400, "the body is not JSON"))
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        self.requests.append(EmbeddingsRequest(scope["path"], headers, body))
+        if self._failures:
+            status, text = self._failures.popleft()
+            await _send(send, status, _error(status, text))
+            return
+        await _send(send, 200, self._answer(body))
+
+    def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        packed = body.get("encoding_format") == "base64"
+        data = []
+        for index, text in enumerate(texts):
+            vector = self.vectors(str(text))
+            embedding: Any = (
+                base64.b64encode(array("f", vector).tobytes()).decode() if packed else vector
+            )
+            data.append({"object": "embedding", "index": index, "embedding": embedding})
+        tokens = sum(len(str(t).split()) for t in texts)
+        return {
+            "object": "list",
+            "data": data,
+            "model": body.get("model", ""),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+
+
+def _error(status: int, message: str) -> dict[str, Any]:
+    kind = _ERROR_TYPES.get(status, "invalid_request_error" if status < 500 else "server_error")
+    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
+async def _send(send: Send, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
