@@ -19,21 +19,18 @@ dimensions), so equal texts get equal vectors and the test can compute them.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import socket
 from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Self
 
-import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from ..adapters.embeddings.hashing import HashingEmbedder
+from .loopback_asgi import LoopbackAsgi
 
 __all__ = ["EmbeddingsRequest", "FakeEmbeddingsServer"]
 
@@ -60,10 +57,7 @@ class FakeEmbeddingsServer:
         self.requests: list[EmbeddingsRequest] = []
         self.port = 0
         self._failures: deque[tuple[int, str]] = deque()
-        self._started = asyncio.Event()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._socket: socket.socket | None = None
+        self._serving: LoopbackAsgi | None = None
 
     @property
     def base_url(self) -> str:
@@ -74,53 +68,13 @@ class FakeEmbeddingsServer:
         self._failures.extend([(status, message)] * times)
 
     async def __aenter__(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(128)  # listening before uvicorn starts: early clients wait in the backlog
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app,
-            interface="asgi3",
-            lifespan="on",
-            ws="none",
-            log_level="warning",
-            access_log=False,
-        )
-        self._socket, self._server = sock, uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        started = asyncio.create_task(self._started.wait())
-        await asyncio.wait({started, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        if self._task.done():
-            started.cancel()
-            sock.close()
-            await self._task
-            raise RuntimeError("the fake embeddings server stopped while starting")
+        self._serving = LoopbackAsgi(self._http, name="the fake embeddings server")
+        self.port = await self._serving.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
-        if self._socket is not None:
-            self._socket.close()
-
-    async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    self._started.set()
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        elif scope["type"] == "http":
-            await self._http(scope, receive, send)
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._serving is not None:
+            await self._serving.stop()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = b""

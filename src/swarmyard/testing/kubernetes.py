@@ -27,14 +27,10 @@ import asyncio
 import contextlib
 import json
 import secrets
-import socket
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -56,6 +52,7 @@ from ._kube_pods import (
     start_error,
     waits_for_image,
 )
+from .loopback_asgi import LoopbackAsgi
 
 __all__ = [
     "ContainerEnd",
@@ -114,10 +111,7 @@ class FakeKubernetes:
         self.jobs: dict[tuple[str, str], _Job] = {}
         self.orphans: list[FakePod] = []  # pods of Jobs deleted without propagation
         self._refusals: dict[tuple[str, str], int] = {}
-        self._ready = asyncio.Event()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._socket: socket.socket | None = None
+        self._serving: LoopbackAsgi | None = None
         self.port = 0
 
     @property
@@ -162,43 +156,19 @@ class FakeKubernetes:
     # ------------------------------------------------------------------ lifecycle
 
     async def __aenter__(self) -> Self:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(128)
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app(), lifespan="on", log_level="warning", access_log=False, ws="none"
-        )
-        self._socket, self._server = sock, uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        ready = asyncio.create_task(self._ready.wait())
-        await asyncio.wait({ready, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        if self._task.done():
-            ready.cancel()
-            await self._task
-            raise RuntimeError("the fake Kubernetes API server stopped while starting")
+        self._serving = LoopbackAsgi(self._app(), name="the fake Kubernetes API server")
+        self.port = await self._serving.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
+        # The Jobs' drivers are this fake's own tasks, not uvicorn's: stopping
+        # the server would leave them (and their kubelets) running.
         for job in list(self.jobs.values()):
             await self._stop(job)
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
-        if self._socket is not None:
-            self._socket.close()
+        if self._serving is not None:
+            await self._serving.stop()
 
     def _app(self) -> Starlette:
-        @contextlib.asynccontextmanager
-        async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-            self._ready.set()
-            yield
-
         jobs = "/apis/batch/v1/namespaces/{ns}/jobs"
         pods = "/api/v1/namespaces/{ns}/pods"
         return Starlette(
@@ -208,8 +178,7 @@ class FakeKubernetes:
                 Route(jobs + "/{name}", self._delete_job, methods=["DELETE"]),
                 Route(pods, self._list_pods, methods=["GET"]),
                 Route(pods + "/{name}/log", self._read_log, methods=["GET"]),
-            ],
-            lifespan=lifespan,
+            ]
         )
 
     # ------------------------------------------------------------------ API

@@ -34,13 +34,10 @@ import asyncio
 import contextlib
 import json
 import re
-import socket
 from collections import deque
-from types import TracebackType
 from typing import Any, Protocol, Self
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from . import _wire_anthropic, _wire_gemini, _wire_openai
@@ -56,6 +53,7 @@ from ._outcomes import (
     WireProtocol,
     text_pieces,
 )
+from .loopback_asgi import LoopbackAsgi
 
 __all__ = [
     "Delay",
@@ -121,10 +119,7 @@ class FakeProviderServer:
         self._serial = 0
         self._closing = asyncio.Event()
         self._arrived = asyncio.Condition()
-        self._started = asyncio.Event()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._socket: socket.socket | None = None
+        self._serving: LoopbackAsgi | None = None
 
     # ------------------------------------------------------------------ addresses
 
@@ -183,62 +178,27 @@ class FakeProviderServer:
     # ------------------------------------------------------------------ lifecycle
 
     async def __aenter__(self) -> Self:
-        self._closing, self._started = asyncio.Event(), asyncio.Event()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((self.host, self.port))
-        # Listening before uvicorn starts: a client connecting early waits in
-        # the backlog instead of being refused.
-        sock.listen(128)
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app,
-            interface="asgi3",
-            lifespan="on",
-            ws="none",
-            log_level="warning",
-            access_log=False,
+        self._closing = asyncio.Event()
+        self._serving = LoopbackAsgi(
+            self._http,
+            name="the fake provider server",
+            host=self.host,
+            port=self.port,
+            # A request still being answered on leaving, one `_closing` does
+            # not cut short, is cancelled after this: leaving cannot hang.
             timeout_graceful_shutdown=5,
         )
-        self._socket, self._server = sock, uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        started = asyncio.create_task(self._started.wait())
-        await asyncio.wait({started, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        if self._task.done():  # it failed to start: say why
-            started.cancel()
-            await self._task
-            raise RuntimeError("the fake provider server stopped while starting")
+        self.port = await self._serving.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Before stopping: uvicorn waits for requests in progress, and those
+        # held by `latency` or a `Delay` end only when this is set.
         self._closing.set()
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
-        if self._socket is not None:
-            self._socket.close()
+        if self._serving is not None:
+            await self._serving.stop()
 
     # ------------------------------------------------------------------ ASGI
-
-    async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-        elif scope["type"] == "http":
-            await self._http(scope, receive, send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._started.set()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = await _read_body(receive)
@@ -304,9 +264,9 @@ class FakeProviderServer:
     async def _hang_up(self, scope: Scope, receive: Receive) -> None:
         """Close the connection without finishing the response (no 500 page,
         no final chunk): the client sees the peer vanish mid-exchange."""
-        assert self._server is not None
+        assert self._serving is not None
         client = scope.get("client")
-        for connection in list(self._server.server_state.connections):
+        for connection in list(self._serving.server.server_state.connections):
             if getattr(connection, "client", None) == client:
                 connection.transport.abort()
         # Return once uvicorn has seen the connection go, so it does not

@@ -11,18 +11,39 @@ because httpcore starts TLS with the URL's host as the server name (SNI).
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 import httpcore
 
 from ...ports.net import FetchFailed, FetchTimeout
 from .hops import Hop, HopResponse, read_capped
 
-__all__ = ["PinnedBackend", "PinnedSender"]
+__all__ = ["PinnedBackend", "PinnedSender", "first_to_answer"]
+
+S = TypeVar("S")
 
 _SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 )
+
+
+async def first_to_answer(
+    addresses: Iterable[str],
+    connect: Callable[[str], Awaitable[S]],
+    *,
+    retry_on: tuple[type[Exception], ...],
+    none: Exception,
+) -> S:
+    """The connection to the first checked address that answers; the last
+    failure when none does (`none` when there is no address at all)."""
+    failure = none
+    for address in addresses:
+        try:
+            return await connect(address)
+        except retry_on as exc:
+            failure = exc  # the next checked address may answer
+    raise failure
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -44,19 +65,18 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         if host != target.host.name or port != target.port:
             # Never reached through the fetcher; a guard against future misuse.
             raise httpcore.ConnectError(f"{host}:{port} was not checked for this request")
-        failure: Exception = httpcore.ConnectError(f"{host} has no checked address")
-        for address in self._hop.addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    str(address),
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc  # the next checked address may answer
-        raise failure
+        return await first_to_answer(
+            [str(a) for a in self._hop.addresses],
+            lambda address: self._inner.connect_tcp(
+                address,
+                port,
+                timeout=timeout,
+                local_address=local_address,
+                socket_options=socket_options,
+            ),
+            retry_on=(httpcore.ConnectError, httpcore.ConnectTimeout),
+            none=httpcore.ConnectError(f"{host} has no checked address"),
+        )
 
     async def connect_unix_socket(
         self,

@@ -24,6 +24,7 @@ import httpx2
 
 from ...ports.net import FetchError, IPAddress
 from .egress import EgressGuard
+from .pinned import first_to_answer
 from .urls import Target
 
 __all__ = ["EgressRefused", "PinnedTransport"]
@@ -91,19 +92,18 @@ class _PinnedBackend(httpcore2.AsyncNetworkBackend):
         if not addresses:
             # The transport pins every host before sending; a guard against future misuse.
             raise httpcore2.ConnectError(f"{host} was not checked for this connection")
-        failure: Exception = httpcore2.ConnectError(f"{host} has no checked address")
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    str(address),
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore2.ConnectError, httpcore2.ConnectTimeout) as exc:
-                failure = exc  # the next checked address may answer
-        raise failure
+        return await first_to_answer(
+            [str(a) for a in addresses],
+            lambda address: self._inner.connect_tcp(
+                address,
+                port,
+                timeout=timeout,
+                local_address=local_address,
+                socket_options=socket_options,
+            ),
+            retry_on=(httpcore2.ConnectError, httpcore2.ConnectTimeout),
+            none=httpcore2.ConnectError(f"{host} has no checked address"),
+        )
 
     async def connect_unix_socket(
         self,

@@ -23,6 +23,7 @@ from ...authz import authorize
 from ...domain import DomainError, Principal, subjects
 from ...ports import Subscription
 from ...runtime.wiring import Container
+from ..shared_frames import FRAMES
 from .streams import KEEPALIVE_SECONDS, stored_after
 
 router = APIRouter(tags=["live"])
@@ -110,7 +111,9 @@ class _Session:
         for ev in events:
             await self._run_event(ev.as_dict())
 
-    async def _run_event(self, event: dict[str, Any]) -> None:
+    async def _run_event(self, event: dict[str, Any], wire: str | None = None) -> None:
+        """Send a run event if it is the next of a subscribed run; `wire` is
+        its frame when already made (a live event: `_live_run_frame`)."""
         last = self.runs.get(event["run_id"])
         if last is None or event["seq"] <= last:
             return
@@ -118,7 +121,7 @@ class _Session:
             await self._catch_up(event["run_id"])
             return
         self.runs[event["run_id"]] = event["seq"]
-        await self._send({"topic": "run", "run_id": event["run_id"], "event": event})
+        await self.ws.send_text(wire if wire is not None else _run_frame(event))
 
     async def _catch_up(self, run_id: str) -> None:
         last = self.runs.get(run_id)
@@ -144,9 +147,27 @@ class _Session:
                 await self.ws.close(code=UNAUTHORIZED, reason="credential revoked")
                 return
             if msg.subject == board and self.board:
-                await self._send({"topic": "board", "data": json.loads(msg.data)})
+                await self.ws.send_text(FRAMES.get("ws-board", msg.data, _board_frame))
             elif msg.subject.startswith(events) and self.runs:
-                await self._run_event(json.loads(msg.data))
+                event, wire = FRAMES.get("ws-run", msg.data, _live_run_frame)
+                await self._run_event(event, wire)
 
     async def _send(self, body: dict[str, Any]) -> None:
-        await self.ws.send_text(json.dumps(body, separators=(",", ":"), default=str))
+        await self.ws.send_text(_text(body))
+
+
+def _text(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"), default=str)
+
+
+def _run_frame(event: dict[str, Any]) -> str:
+    return _text({"topic": "run", "run_id": event["run_id"], "event": event})
+
+
+def _live_run_frame(data: bytes) -> tuple[dict[str, Any], str]:
+    event: dict[str, Any] = json.loads(data)
+    return event, _run_frame(event)
+
+
+def _board_frame(data: bytes) -> str:
+    return _text({"topic": "board", "data": json.loads(data)})

@@ -23,6 +23,7 @@ from ...ports import Page, Subscription, TaskFilter
 from ...runtime.wiring import Container
 from ...services.views import task_view
 from ..context import ContainerDep, acting
+from ..shared_frames import FRAMES
 from ..sse import KEEPALIVE, sse
 
 router = APIRouter(tags=["streams"])
@@ -60,12 +61,29 @@ async def stored_after(c: Container, ws: str, run_id: str, last: int) -> list[di
     return [ev.as_dict() for ev in await c.runs.events(ws, run_id, after=last, limit=100_000)]
 
 
+def _event_frame(body: dict[str, Any]) -> bytes:
+    return sse(body["type"], body, body["seq"])
+
+
+def _live_event(data: bytes) -> tuple[dict[str, Any], bytes]:
+    body: dict[str, Any] = json.loads(data)
+    return body, _event_frame(body)
+
+
+# A batch of run events to send: each with its frame when already made.
+_Batch = list[tuple[dict[str, Any], bytes | None]]
+
+
+def _stored(bodies: list[dict[str, Any]]) -> _Batch:
+    return [(body, None) for body in bodies]
+
+
 async def _run_events(
     c: Container, p: Principal, run_id: str, last: int, sub: Subscription
 ) -> AsyncIterator[bytes]:
     ws = p.workspace_id
     try:
-        batch: list[dict[str, Any]] | bytes = await stored_after(c, ws, run_id, last)
+        batch: _Batch | bytes = _stored(await stored_after(c, ws, run_id, last))
         first = True
         while True:
             if isinstance(batch, bytes):
@@ -73,11 +91,11 @@ async def _run_events(
                 if batch is not KEEPALIVE:
                     return
             else:
-                for body in batch:
+                for body, frame in batch:
                     if body["seq"] <= last:
                         continue
                     last = body["seq"]
-                    yield sse(body["type"], body, last)
+                    yield frame if frame is not None else _event_frame(body)
                     if body["type"] in _TERMINAL_EVENTS:
                         return
             if first and (await c.runs.get(ws, run_id)).status.is_terminal:
@@ -90,7 +108,7 @@ async def _run_events(
 
 async def _next_events(
     c: Container, p: Principal, run_id: str, last: int, sub: Subscription
-) -> list[dict[str, Any]] | bytes:
+) -> _Batch | bytes:
     """The run's next events to send, or a frame to send instead: a keep-alive,
     or the error that ends the stream of a revoked credential."""
     ws = p.workspace_id
@@ -98,15 +116,15 @@ async def _next_events(
         msg = await sub.next(timeout=KEEPALIVE_SECONDS)
     except TimeoutError:
         # Quiet for a while: the run's last publications may be lost.
-        return await stored_after(c, ws, run_id, last) or KEEPALIVE
+        return _stored(await stored_after(c, ws, run_id, last)) or KEEPALIVE
     if _revokes(msg.subject, msg.data, p):
         return sse("error", {"code": "not_authenticated", "message": "credential revoked"})
     if msg.subject != subjects.run_events(ws, run_id):
         return []
-    body: dict[str, Any] = json.loads(msg.data)
+    body, frame = FRAMES.get("sse-run", msg.data, _live_event)
     if body["seq"] > last + 1:  # a publication was missed: the stored rows have it
-        return await stored_after(c, ws, run_id, last)
-    return [body]
+        return _stored(await stored_after(c, ws, run_id, last))
+    return [(body, frame)]
 
 
 @router.get("/tasks/{task_id}/stream")
@@ -226,10 +244,14 @@ async def _task_tree(
                 yield sse("error", {"code": "not_authenticated", "message": "credential revoked"})
                 return
             if msg.subject.startswith(events_prefix):
-                async for chunk in tree.live(c, ws, json.loads(msg.data)):
+                async for chunk in tree.live(c, ws, FRAMES.get("json", msg.data, json.loads)):
                     yield chunk
                 continue
-            task = tree.card(json.loads(msg.data)) if msg.subject == board_subject else None
+            task = (
+                tree.card(FRAMES.get("json", msg.data, json.loads))
+                if msg.subject == board_subject
+                else None
+            )
             if task is None:
                 continue
             yield sse("task", task)
