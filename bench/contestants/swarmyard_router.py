@@ -48,7 +48,7 @@ from swarmyard.domain import (
     SequentialIds,
     Workspace,
 )
-from swarmyard.domain.routing import apply_budget, worst_case_microusd
+from swarmyard.domain.routing import apply_budget, worst_cases
 from swarmyard.ports import ModelCall
 from swarmyard.services.call_ledger import prompt_token_bound
 from swarmyard.services.deps import Deps
@@ -186,7 +186,7 @@ async def s4(params: dict[str, Any]) -> None:
             )
             chain = snap.chain(route)
             bound = prompt_token_bound(the_call)
-            costs = {c.ref: worst_case_microusd(c, bound, c.max_output_tokens) for c in chain}
+            costs = worst_cases(chain, bound, None)
             return apply_budget(chain, BudgetTier.ECONOMY, route.tier, costs)
 
         metrics[f"decision_us_{count}"] = best_rate(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from swarmyard.catalog import default_routing_rules
-from swarmyard.domain import Complexity, ModelTier
+from swarmyard.domain import BudgetTier, Complexity, ModelTier
 from swarmyard.domain.routing import (
     TIER_RANK,
     Candidate,
@@ -15,7 +15,10 @@ from swarmyard.domain.routing import (
     RouteRule,
     RouteWhen,
     RoutingRules,
+    apply_budget,
     build_chain,
+    worst_case_microusd,
+    worst_cases,
 )
 
 TIERS = list(ModelTier)
@@ -128,3 +131,35 @@ def test_the_memo_of_routes_stays_bounded() -> None:
             role_tier=ModelTier.MID,
         )
     assert len(rules._routes) <= 1024
+
+
+def test_the_chain_priced_at_once_is_each_candidates_worst_case() -> None:
+    models = random_models(random.Random(3), 20)
+    for cap in (None, 1, 300, 5000):
+        priced = worst_cases(models, 1234, cap)
+        assert priced == {
+            c.ref: worst_case_microusd(c, 1234, c.max_output_tokens if cap is None else cap)
+            for c in models
+        }
+
+
+def test_economy_puts_the_first_of_the_cheapest_needed_tier_first() -> None:
+    def cand(ref: str, tier: ModelTier, *, offline: bool = False) -> Candidate:
+        return Candidate(ref, "p", ref, tier, 0, 0, 0, 1024, offline=offline)
+
+    chain = [
+        cand("fast", ModelTier.FAST),
+        cand("mid-a", ModelTier.MID),
+        cand("premium", ModelTier.PREMIUM),
+        cand("mid-b", ModelTier.MID),
+        cand("offline", ModelTier.PREMIUM, offline=True),
+    ]
+    cost = {"fast": 1, "mid-a": 30, "premium": 20, "mid-b": 20, "offline": 0}
+    ordered, why = apply_budget(chain, BudgetTier.ECONOMY, ModelTier.MID, cost)
+    # The fast model is cheaper but below the needed tier; the offline one is
+    # never a saving; premium and mid-b tie, and premium comes first in the chain.
+    assert [c.ref for c in ordered] == ["premium", "fast", "mid-a", "mid-b", "offline"]
+    assert "premium first" in why
+    unchanged, why = apply_budget(chain[:1], BudgetTier.ECONOMY, ModelTier.MID, cost)
+    assert [c.ref for c in unchanged] == ["fast"]
+    assert "no model of the needed tier" in why

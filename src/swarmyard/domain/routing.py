@@ -40,6 +40,7 @@ __all__ = [
     "apply_budget",
     "build_chain",
     "worst_case_microusd",
+    "worst_cases",
 ]
 
 TIER_RANK = {ModelTier.FAST: 0, ModelTier.MID: 1, ModelTier.PREMIUM: 2}
@@ -120,11 +121,14 @@ class RoutingRules(_Strict):
         role_preferred: Sequence[str] = (),
     ) -> Route:
         key = (role, task_type, complexity, role_tier, tuple(role_preferred))
-        found = self._routes.get(key)
+        # Straight from the private dict: `self._routes` goes through
+        # pydantic's __getattr__, which costs more than the route itself.
+        routes: dict[tuple[object, ...], Route] = self.__pydantic_private__["_routes"]  # type: ignore[index]
+        found = routes.get(key)
         if found is None:
-            if len(self._routes) >= _ROUTES_KEPT:
-                self._routes.clear()
-            found = self._routes[key] = self._first_match(
+            if len(routes) >= _ROUTES_KEPT:
+                routes.clear()
+            found = routes[key] = self._first_match(
                 role, task_type, complexity, role_tier, role_preferred
             )
         return found
@@ -190,6 +194,27 @@ def worst_case_microusd(candidate: Candidate, prompt_tokens: int, max_output: in
     return math.ceil(prompt_tokens * candidate.input_per_mtok + out * candidate.output_per_mtok)
 
 
+def worst_cases(
+    chain: Sequence[Candidate], prompt_tokens: int, max_tokens: int | None
+) -> dict[str, int]:
+    """`worst_case_microusd` of every candidate, the output capped at
+    `max_tokens` (None: each model's own cap), in one pass: the router prices
+    the whole chain at every call."""
+    ceil = math.ceil
+    if max_tokens is None:
+        return {
+            c.ref: ceil(prompt_tokens * c.input_per_mtok + c.max_output_tokens * c.output_per_mtok)
+            for c in chain
+        }
+    return {
+        c.ref: ceil(
+            prompt_tokens * c.input_per_mtok
+            + min(max_tokens, c.max_output_tokens) * c.output_per_mtok
+        )
+        for c in chain
+    }
+
+
 def build_chain(route: Route, models: Sequence[Candidate]) -> list[Candidate]:
     """Order every available model for this route (see the module doc)."""
     return ChainOrders(models).chain(route)
@@ -242,13 +267,16 @@ def apply_budget(
     if tier is BudgetTier.NORMAL or not chain:
         return list(chain), ""
     if tier is BudgetTier.ECONOMY:
-        fitting = [c for c in chain if TIER_RANK[c.tier] >= TIER_RANK[needed] and not c.offline]
-        if not fitting:
+        # One pass for the cheapest model of the needed tier or above; the
+        # first of equals wins, so the chain's own order breaks ties.
+        need, at, lowest = TIER_RANK[needed], -1, 0
+        for i, c in enumerate(chain):
+            if not c.offline and TIER_RANK[c.tier] >= need and (at < 0 or cost[c.ref] < lowest):
+                at, lowest = i, cost[c.ref]
+        if at < 0:
             return list(chain), "budget above 80%, but no model of the needed tier to save on"
-        # min() keeps the first of equals: the chain's own order breaks ties.
-        cheapest = min(fitting, key=lambda c: cost[c.ref])
-        rest = [c for c in chain if c is not cheapest]
-        return [cheapest, *rest], (
+        cheapest = chain[at]
+        return [cheapest, *chain[:at], *chain[at + 1 :]], (
             f"budget above 80%: cheapest {needed.value}-tier model {cheapest.ref} first"
         )
     lowest = min(cost[c.ref] for c in chain)

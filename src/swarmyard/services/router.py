@@ -56,7 +56,7 @@ from ..domain.routing import (
     Route,
     RouterOptions,
     apply_budget,
-    worst_case_microusd,
+    worst_cases,
 )
 from ..ports import (
     ModelCall,
@@ -247,7 +247,7 @@ class ModelRouter:
                 "/api/v1/providers, or turn the offline fallback back on"
             )
         prompt = prompt_token_bound(call)
-        costs = {c.ref: worst_case_microusd(c, prompt, self._max_out(call, c)) for c in chain}
+        costs = worst_cases(chain, prompt, call.max_tokens or None)
         plan = _Plan(snap, route, chain, costs, {}, BudgetTier.NORMAL, route.reason)
         await self._apply_budgets(call, plan)
         return plan
