@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 
 from swarmyard.adapters.mcp import FakeMcpConnector, FakeMcpServer
 from swarmyard.api.app import create_app
+from swarmyard.config import Settings
 from swarmyard.ports import McpToolInfo
 from swarmyard.runtime.wiring import Container, build
 from swarmyard.testing import embedded_settings
@@ -44,15 +46,34 @@ def servers() -> dict[str, FakeMcpServer]:
     }
 
 
-@pytest.fixture
-async def platform(tmp_path: Path, servers: dict[str, FakeMcpServer]) -> AsyncIterator[Container]:
-    settings = embedded_settings(tmp_path, mcp_stdio=True)
-    container = build(settings, mcp=FakeMcpConnector(servers))
+@asynccontextmanager
+async def running(settings: Settings, connector: FakeMcpConnector) -> AsyncIterator[Container]:
+    container = build(settings, mcp=connector)
     await container.start()
     try:
         yield container
     finally:
         await asyncio.wait_for(container.stop(grace=5.0), 30)
+
+
+@asynccontextmanager
+async def admin_api(
+    settings: Settings, connector: FakeMcpConnector
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The owner's client on a platform of its own (settings other than `platform`'s)."""
+    async with running(settings, connector) as container:
+        transport = httpx.ASGITransport(app=create_app(container, manage_lifecycle=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v1") as api:
+            creds = json.loads((container.settings.data_dir / "credentials.json").read_text())
+            api.headers["Authorization"] = f"Bearer {creds['api_key']}"
+            yield api
+
+
+@pytest.fixture
+async def platform(tmp_path: Path, servers: dict[str, FakeMcpServer]) -> AsyncIterator[Container]:
+    settings = embedded_settings(tmp_path, mcp_stdio=True)
+    async with running(settings, FakeMcpConnector(servers)) as container:
+        yield container
 
 
 def error_of(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -159,19 +180,11 @@ async def test_odd_bodies_and_duplicates(api: httpx.AsyncClient) -> None:
 
 
 async def test_stdio_servers_need_the_operator(tmp_path: Path) -> None:
-    container = build(embedded_settings(tmp_path / "closed"), mcp=FakeMcpConnector())
-    await container.start()
-    try:
-        anonymous = httpx.ASGITransport(app=create_app(container, manage_lifecycle=False))
-        async with httpx.AsyncClient(transport=anonymous, base_url="http://t/api/v1") as api:
-            creds = json.loads((container.settings.data_dir / "credentials.json").read_text())
-            api.headers["Authorization"] = f"Bearer {creds['api_key']}"
-            err = error_of(await api.post("/mcp-servers", json=TIME), 422, "validation_failed")
-            assert [p["path"] for p in err["details"]] == ["transport"]
-            assert "SWARMYARD_MCP_STDIO=true" in err["message"]
-            assert (await api.post("/mcp-servers", json=REMOTE)).status_code == 201
-    finally:
-        await asyncio.wait_for(container.stop(grace=5.0), 30)
+    async with admin_api(embedded_settings(tmp_path / "closed"), FakeMcpConnector()) as api:
+        err = error_of(await api.post("/mcp-servers", json=TIME), 422, "validation_failed")
+        assert [p["path"] for p in err["details"]] == ["transport"]
+        assert "SWARMYARD_MCP_STDIO=true" in err["message"]
+        assert (await api.post("/mcp-servers", json=REMOTE)).status_code == 201
 
 
 async def test_idempotency_keys_act_once(api: httpx.AsyncClient) -> None:
@@ -262,22 +275,14 @@ async def test_the_operators_allow_list_admits_loopback_but_never_metadata(
 ) -> None:
     local = FakeMcpServer(tools=[McpToolInfo("echo", "Echoes.", {"type": "object"})])
     settings = embedded_settings(tmp_path, egress_allow=["127.0.0.1", "169.254.0.0/16"])
-    container = build(settings, mcp=FakeMcpConnector({"http://127.0.0.1:8123/mcp": local}))
-    await container.start()
-    try:
-        transport = httpx.ASGITransport(app=create_app(container, manage_lifecycle=False))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t/api/v1") as api:
-            creds = json.loads((container.settings.data_dir / "credentials.json").read_text())
-            api.headers["Authorization"] = f"Bearer {creds['api_key']}"
-            body = {"name": "local", "url": "http://127.0.0.1:8123/mcp"}
-            assert (await api.post("/mcp-servers", json=body)).status_code == 201
-            assert (await api.post("/mcp-servers/local/probe")).json()["health"]["tools"] == 1
-            cloud = {"name": "cloud", "url": "http://169.254.169.254/"}
-            err = error_of(await api.post("/mcp-servers", json=cloud), 422, "validation_failed")
-            assert "refused (metadata)" in err["message"]
-            assert "SWARMYARD_EGRESS_ALLOW" not in err["message"]  # no allow list lifts it
-    finally:
-        await asyncio.wait_for(container.stop(grace=5.0), 30)
+    async with admin_api(settings, FakeMcpConnector({"http://127.0.0.1:8123/mcp": local})) as api:
+        body = {"name": "local", "url": "http://127.0.0.1:8123/mcp"}
+        assert (await api.post("/mcp-servers", json=body)).status_code == 201
+        assert (await api.post("/mcp-servers/local/probe")).json()["health"]["tools"] == 1
+        cloud = {"name": "cloud", "url": "http://169.254.169.254/"}
+        err = error_of(await api.post("/mcp-servers", json=cloud), 422, "validation_failed")
+        assert "refused (metadata)" in err["message"]
+        assert "SWARMYARD_EGRESS_ALLOW" not in err["message"]  # no allow list lifts it
 
 
 # ------------------------------------------------------------------ changes
@@ -404,20 +409,12 @@ async def test_changes_to_unknown_servers_odd_bodies_and_roles(api: httpx.AsyncC
 
 
 async def test_stdio_changes_need_the_operator_too(tmp_path: Path) -> None:
-    container = build(embedded_settings(tmp_path / "closed"), mcp=FakeMcpConnector())
-    await container.start()
-    try:
-        anonymous = httpx.ASGITransport(app=create_app(container, manage_lifecycle=False))
-        async with httpx.AsyncClient(transport=anonymous, base_url="http://t/api/v1") as api:
-            creds = json.loads((container.settings.data_dir / "credentials.json").read_text())
-            api.headers["Authorization"] = f"Bearer {creds['api_key']}"
-            assert (await api.post("/mcp-servers", json=REMOTE)).status_code == 201
-            r = await api.patch("/mcp-servers/remote", json={"command": "time-server"})
-            err = error_of(r, 422, "validation_failed")
-            assert "SWARMYARD_MCP_STDIO=true" in err["message"]
-            assert (await api.get("/mcp-servers/remote")).json()["transport"] == "http"
-    finally:
-        await asyncio.wait_for(container.stop(grace=5.0), 30)
+    async with admin_api(embedded_settings(tmp_path / "closed"), FakeMcpConnector()) as api:
+        assert (await api.post("/mcp-servers", json=REMOTE)).status_code == 201
+        r = await api.patch("/mcp-servers/remote", json={"command": "time-server"})
+        err = error_of(r, 422, "validation_failed")
+        assert "SWARMYARD_MCP_STDIO=true" in err["message"]
+        assert (await api.get("/mcp-servers/remote")).json()["transport"] == "http"
 
 
 async def test_changes_honour_idempotency_keys(api: httpx.AsyncClient) -> None:

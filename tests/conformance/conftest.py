@@ -1,4 +1,5 @@
-"""Store fixtures of the conformance suites: one `store` per adapter.
+"""Store fixtures of the conformance suites: one `store` per adapter, and
+`st`, that store holding the suites' workspaces ws-a and ws-b.
 
 PostgreSQL runs in a database created for this test session and dropped
 after it; each test starts from empty tables. Without a server its tests
@@ -8,6 +9,7 @@ skip, or fail when SWARMYARD_REQUIRE_SERVICES=1 (CI).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from swarmyard.adapters.store.testing import (
     drop_database,
     empty_tables,
 )
+from swarmyard.domain import Workspace
 from swarmyard.ports import Store
 
 
@@ -45,3 +48,11 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await empty_tables(instance)  # the session's database outlives each test
     yield instance
     await instance.close()
+
+
+@pytest.fixture
+async def st(store: Store) -> Store:
+    created = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the suites' T0
+    await store.add_workspace(Workspace("ws-a", "Alpha", created))
+    await store.add_workspace(Workspace("ws-b", "Beta", created))
+    return store

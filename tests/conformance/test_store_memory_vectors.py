@@ -8,60 +8,19 @@ over the vectors of one model and one length only, filters like text search
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
-
 import pytest
+from test_store_memory import A, B, at, committed
+from test_store_memory import item as memory_item
 
-from swarmyard.domain import MemoryItem, MemoryKind, NotFound, Workspace
+from swarmyard.domain import MemoryItem, MemoryKind, NotFound
 from swarmyard.ports import MemoryQuery, Store, UnitOfWork
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-A, B = "ws-a", "ws-b"
 M = "test-model"
 Q = (1.0, 0.0, 0.0)
 
 
-def at(minutes: float) -> datetime:
-    return T0 + timedelta(minutes=minutes)
-
-
-@pytest.fixture
-async def st(store: Store) -> Store:
-    await store.add_workspace(Workspace(A, "Alpha", T0))
-    await store.add_workspace(Workspace(B, "Beta", T0))
-    return store
-
-
-@asynccontextmanager
-async def committed(store: Store, ws: str = A) -> AsyncIterator[UnitOfWork]:
-    async with store.unit_of_work(ws) as uow:
-        yield uow
-        await uow.commit()
-
-
-def item(
-    item_id: str,
-    *,
-    minutes: float = 0,
-    agent: str | None = None,
-    kind: MemoryKind = MemoryKind.FACT,
-    run_id: str | None = None,
-    expires: float | None = None,
-    ws: str = A,
-) -> MemoryItem:
-    return MemoryItem(
-        id=item_id,
-        workspace_id=ws,
-        kind=kind,
-        text=f"text of {item_id}",
-        created_at=at(minutes),
-        agent_id=agent,
-        run_id=run_id,
-        source="role:developer",
-        expires_at=None if expires is None else at(expires),
-    )
+def item(item_id: str, **fields: object) -> MemoryItem:
+    return memory_item(item_id, f"text of {item_id}", **fields)  # type: ignore[arg-type]
 
 
 async def keep(uow: UnitOfWork, memory: MemoryItem, vector: tuple[float, ...]) -> None:

@@ -15,26 +15,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ..domain.memo import BoundedMemo
+
 __all__ = ["FRAMES", "SharedFrames"]
 
 T = TypeVar("T")
-_MISSING: Any = object()
 
 
 class SharedFrames:
     def __init__(self, size: int = 2048) -> None:
-        self._size = size
-        self._entries: dict[tuple[str, bytes], Any] = {}
+        # A message is wanted while it fans out, then never: the oldest go first.
+        self._memo: BoundedMemo[tuple[str, bytes], Any] = BoundedMemo(size)
 
     def get(self, kind: str, data: bytes, make: Callable[[bytes], T]) -> T:
         """`make(data)`, remembered under (`kind`, `data`) for the recent messages."""
         key = (kind, data)
-        found = self._entries.get(key, _MISSING)
-        if found is _MISSING:
-            if len(self._entries) >= self._size:
-                # The oldest first: a message is wanted while it fans out, then never.
-                del self._entries[next(iter(self._entries))]
-            found = self._entries[key] = make(data)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo.put(key, make(data))
         return found  # type: ignore[no-any-return]
 
 

@@ -10,7 +10,7 @@ the echo off on a terminal. The server seals them and shows only the names.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,9 @@ from .errors import EXIT_API, CliError
 from .formatting import Column, Item, column, status_style, text, when
 from .prompts import secret_from_stdin
 from .refs import segment
+
+if TYPE_CHECKING:
+    from .output import Output
 
 __all__ = ["app", "pairs"]
 
@@ -138,9 +141,14 @@ def _settings(
     return {k: v for k, v in body.items() if v is not None}
 
 
-def _sealed(server: Item) -> str:
+def _report(out: Output, done: str, server: Item) -> None:
+    """The server `add` or `update` answered, named with what was `done` to it."""
+    if out.json_mode:
+        out.json(server)
+        return
     secrets = [*server.get("secret_env", []), *server.get("secret_headers", [])]
-    return f", secrets sealed: {text(secrets)}" if secrets else ""
+    sealed = f", secrets sealed: {text(secrets)}" if secrets else ""
+    out.line(f"{done} MCP server {server.get('name')} ({server.get('transport')}{sealed})", "green")
 
 
 @app.command("add")
@@ -175,13 +183,7 @@ def add(
     if disabled:
         body["enabled"] = False
     client, out = session(ctx)
-    made = client.post("/mcp-servers", body)
-    if out.json_mode:
-        out.json(made)
-        return
-    out.line(
-        f"added MCP server {made.get('name')} ({made.get('transport')}{_sealed(made)})", "green"
-    )
+    _report(out, "added", client.post("/mcp-servers", body))
 
 
 @app.command("update")
@@ -226,12 +228,7 @@ def update(
     if not body:
         raise typer.BadParameter("give at least one setting to change", param_hint="options")
     client, out = session(ctx)
-    changed = client.patch(f"/mcp-servers/{segment(name)}", body)
-    if out.json_mode:
-        out.json(changed)
-        return
-    transport = changed.get("transport")
-    out.line(f"updated MCP server {changed.get('name')} ({transport}{_sealed(changed)})", "green")
+    _report(out, "updated", client.patch(f"/mcp-servers/{segment(name)}", body))
 
 
 @app.command("tools")

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .budget import BudgetTier
 from .manifest import Complexity, ModelTier
+from .memo import BoundedMemo
 
 __all__ = [
     "TIER_RANK",
@@ -101,7 +102,7 @@ class RouteRule(_Strict):
 
 
 # Distinct (role, task type, complexity, tier, preference) routes kept per
-# rule set: a workspace has a few dozen; past this the memo starts over.
+# rule set: a workspace has a few dozen; past this the oldest are forgotten.
 _ROUTES_KEPT = 1024
 
 
@@ -109,7 +110,9 @@ class RoutingRules(_Strict):
     rules: list[RouteRule] = Field(default_factory=list, max_length=200)
     # The rules are frozen, so a route depends on its question alone: every
     # model call asks, and most ask what the previous one asked.
-    _routes: dict[tuple[object, ...], Route] = PrivateAttr(default_factory=dict)
+    _routes: BoundedMemo[tuple[object, ...], Route] = PrivateAttr(
+        default_factory=lambda: BoundedMemo(_ROUTES_KEPT)
+    )
 
     def route(
         self,
@@ -123,13 +126,11 @@ class RoutingRules(_Strict):
         key = (role, task_type, complexity, role_tier, tuple(role_preferred))
         # Straight from the private dict: `self._routes` goes through
         # pydantic's __getattr__, which costs more than the route itself.
-        routes: dict[tuple[object, ...], Route] = self.__pydantic_private__["_routes"]  # type: ignore[index]
+        routes: BoundedMemo[tuple[object, ...], Route] = self.__pydantic_private__["_routes"]  # type: ignore[index]
         found = routes.get(key)
         if found is None:
-            if len(routes) >= _ROUTES_KEPT:
-                routes.clear()
-            found = routes[key] = self._first_match(
-                role, task_type, complexity, role_tier, role_preferred
+            found = routes.put(
+                key, self._first_match(role, task_type, complexity, role_tier, role_preferred)
             )
         return found
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -105,6 +105,16 @@ class ToolCost:
     cost_microusd: int
     tokens_in: int = 0
     tokens_out: int = 0
+
+    @classmethod
+    def total(cls, costs: Iterable[ToolCost]) -> ToolCost:
+        """Several costs as one."""
+        costs = list(costs)
+        return cls(
+            sum(c.cost_microusd for c in costs),
+            sum(c.tokens_in for c in costs),
+            sum(c.tokens_out for c in costs),
+        )
 
 
 class Tool(Protocol):

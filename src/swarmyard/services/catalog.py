@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..catalog import Catalog
 from ..domain import AgentManifest, Conflict, NotFound
+from ..domain.memo import BoundedMemo
 from ..ports import UnitOfWork
 from .deps import Deps
 
@@ -29,8 +30,10 @@ class CatalogService:
         self._roles_seen: dict[str, frozenset[str]] = {}
         # Published versions never change (a new one gets a new number), so a
         # custom manifest read by its version is kept: runs read their agent's
-        # at every claim. Bounded: the oldest reads go first.
-        self._versions: dict[tuple[str, str, str], AgentManifest] = {}
+        # at every claim.
+        self._versions: BoundedMemo[tuple[str, str, str], AgentManifest] = BoundedMemo(
+            _KEPT_VERSIONS
+        )
 
     async def view(self, uow: UnitOfWork) -> Catalog:
         """The workspace's whole catalogue (validated: no loops, no shadowed ids)."""
@@ -46,16 +49,20 @@ class CatalogService:
     ) -> AgentManifest:
         if self._shipped.is_builtin(manifest_id):
             return self._shipped.get(manifest_id, version)
-        key = (uow.workspace_id, manifest_id, version or "")
-        if version is not None and (kept := self._versions.get(key)) is not None:
-            return kept
+        if version is None:  # the latest: may be newer at every read
+            return await self._custom(uow, manifest_id, None)
+        key = (uow.workspace_id, manifest_id, version)
+        kept = self._versions.get(key)
+        if kept is None:
+            kept = self._versions.put(key, await self._custom(uow, manifest_id, version))
+        return kept
+
+    async def _custom(
+        self, uow: UnitOfWork, manifest_id: str, version: str | None
+    ) -> AgentManifest:
         custom = await uow.manifests.get(manifest_id, version)
         if custom is None:
             raise NotFound("manifest", f"{manifest_id}@{version}" if version else manifest_id)
-        if version is not None:
-            if len(self._versions) >= _KEPT_VERSIONS:
-                del self._versions[next(iter(self._versions))]
-            self._versions[key] = custom
         return custom
 
     async def known_roles(self, uow: UnitOfWork, *, including: str | None = None) -> set[str]:

@@ -76,6 +76,12 @@ def _gone(run: Run) -> bool:
     return run.status is not RunStatus.RUNNING or run.stop_requested
 
 
+def _failed(request: ConsultRequest) -> ConsultReply:
+    """The refusal for an answer that raised (logged; called in its `except`)."""
+    log.exception("consultation failed", role=request.role, run_id=request.run_id)
+    return ConsultReply.refusal(request.role, f"the {request.role} could not answer")
+
+
 def _pick_agent(agents: Sequence[Agent]) -> Agent | None:
     """The agent to answer as: active ones only; healthy and least loaded first."""
     active = [a for a in agents if a.status is AgentStatus.ACTIVE]
@@ -122,8 +128,7 @@ class ConsultationService:
                 f"the {request.role} did not answer within {request.deadline_seconds:g} s",
             )
         except Exception:
-            log.exception("consultation failed", role=request.role, run_id=request.run_id)
-            reply = ConsultReply.refusal(request.role, f"the {request.role} could not answer")
+            reply = _failed(request)
         return reply.to_bytes()
 
     async def answer(self, request: ConsultRequest) -> ConsultReply:
@@ -176,8 +181,7 @@ class ConsultationService:
             reply = await self._reply(request, agent, routed)
         except Exception:
             # Caught here, not in `handle`, so the refusal still carries the cost.
-            log.exception("consultation failed", role=role, run_id=request.run_id)
-            reply = ConsultReply.refusal(role, f"the {role} could not answer")
+            reply = _failed(request)
         # Paid whatever the answer turned out to be: the asking run adds it to its totals.
         return dataclasses.replace(
             reply,

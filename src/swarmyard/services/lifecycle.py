@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -187,11 +187,7 @@ class Lifecycle:
         was never stored, so the resumed run adds it from here."""
         kept: dict[str, object] = {"ok": ok, "content": content}
         if spent:
-            kept["cost"] = {
-                "cost_microusd": sum(c.cost_microusd for c in spent),
-                "tokens_in": sum(c.tokens_in for c in spent),
-                "tokens_out": sum(c.tokens_out for c in spent),
-            }
+            kept["cost"] = asdict(ToolCost.total(spent))
         body = json.dumps(kept).encode()
         async with self._d.store.unit_of_work(run.workspace_id) as uow:
             if await uow.idempotency.get(_tool_key(run, call_id)) is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..domain import Conflict, MemoryItem, MemoryKind, NotFound, Problem, ValidationFailed
+from ..domain import MemoryItem, MemoryKind, NotFound, Problem, ValidationFailed
 from ..domain.memory import memory_problems, new_memory
 from ..ports import MemoryQuery
 from .deps import Deps
@@ -104,10 +104,5 @@ class MemoryService:
         if not 1 <= limit <= MAX_REINDEX:
             raise ValidationFailed(
                 "memory reindex", [Problem("limit", f"must be from 1 to {MAX_REINDEX}")]
-            )
-        if self._index.embedder is None:
-            raise Conflict(
-                "memory embeddings are off: set SWARMYARD_MEMORY_EMBEDDINGS "
-                "(hashing or openai:<model>) and restart"
             )
         return await self._index.reindex(workspace_id, limit=limit)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import structlog
 
-from ..domain import MemoryItem, NotFound
+from ..domain import Conflict, MemoryItem, NotFound
 from ..domain.memory import MAX_MEMORY_TEXT, search_terms
 from ..domain.vectors import fuse_ranked, unit_vector
 from ..ports import Embedder, EmbeddingFailed, MemoryQuery
@@ -62,18 +62,17 @@ class MemoryIndex:
     def __init__(self, deps: Deps) -> None:
         self._d = deps
 
-    @property
-    def embedder(self) -> Embedder | None:
-        return self._d.embedder
-
     async def search(self, workspace_id: str, query: MemoryQuery) -> list[MemoryItem]:
         """Best matches first; without words (or without an embedder) what the
         store's full-text search answers."""
         embedder = self._d.embedder
         if embedder is None or not search_terms(query.text):
             return await self._by_words(workspace_id, query)
-        vector = await self._query_vector(embedder, query.text)
-        if vector is None:
+        try:
+            vector = await embedder.embed_query(query.text[:MAX_MEMORY_TEXT])
+            _check([vector], 1)
+        except EmbeddingFailed as exc:
+            log.warning("memory search by words only", model=embedder.name, error=str(exc))
             return await self._by_words(workspace_id, query)
         pool = replace(query, limit=max(query.limit, _CANDIDATES))
         now = self._d.clock.now()
@@ -95,15 +94,13 @@ class MemoryIndex:
     async def keep(self, workspace_id: str, item: MemoryItem) -> None:
         """Store a new item (and its vector), sweeping the workspace's expired
         items in the same transaction. Raises Conflict if its id is taken."""
-        vector = None
         embedder = self._d.embedder
-        if embedder is not None:
-            vector = await self._document_vector(embedder, item)
+        vector = None if embedder is None else await self._document_vector(embedder, item)
         async with self._d.store.unit_of_work(workspace_id) as uow:
             # Expired items are never answered; writing is when they are swept.
             await uow.memory.delete_expired(self._d.clock.now())
             await uow.memory.add(item)
-            if vector is not None and embedder is not None:
+            if embedder is not None and vector is not None:
                 await uow.memory.put_vector(item.id, model=embedder.name, vector=vector)
             await uow.commit()
 
@@ -111,10 +108,14 @@ class MemoryIndex:
         """Give up to `limit` live items without a vector of the configured
         model one, newest first: items saved before embeddings were turned
         on, while the embedder was down, or under another model. Stops at the
-        first batch the embedder refuses; what is left counts as `failed`."""
+        first batch the embedder refuses; what is left counts as `failed`.
+        Raises Conflict when embeddings are off."""
         embedder = self._d.embedder
         if embedder is None:
-            return Reindexed(0, 0)
+            raise Conflict(
+                "memory embeddings are off: set SWARMYARD_MEMORY_EMBEDDINGS "
+                "(hashing or openai:<model>) and restart"
+            )
         async with self._d.store.unit_of_work(workspace_id) as uow:
             todo = await uow.memory.without_vector(
                 embedder.name, now=self._d.clock.now(), limit=limit
@@ -136,15 +137,6 @@ class MemoryIndex:
     async def _by_words(self, workspace_id: str, query: MemoryQuery) -> list[MemoryItem]:
         async with self._d.store.unit_of_work(workspace_id) as uow:
             return await uow.memory.search(query, now=self._d.clock.now())
-
-    async def _query_vector(self, embedder: Embedder, text: str) -> list[float] | None:
-        try:
-            vector = await embedder.embed_query(text[:MAX_MEMORY_TEXT])
-            _check([vector], 1)
-        except EmbeddingFailed as exc:
-            log.warning("memory search by words only", model=embedder.name, error=str(exc))
-            return None
-        return vector
 
     async def _document_vector(self, embedder: Embedder, item: MemoryItem) -> list[float] | None:
         try:

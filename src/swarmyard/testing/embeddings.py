@@ -30,11 +30,12 @@ from typing import Any, Self
 from starlette.types import Receive, Scope, Send
 
 from ..adapters.embeddings.hashing import HashingEmbedder
+from . import _wire_openai
+from ._outcomes import ErrorReply
 from .loopback_asgi import LoopbackAsgi
+from .providers import _read_body, _send_json
 
 __all__ = ["EmbeddingsRequest", "FakeEmbeddingsServer"]
-
-_ERROR_TYPES = {401: "invalid_request_error", 404: "invalid_request_error", 429: "requests"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,27 +78,21 @@ class FakeEmbeddingsServer:
             await self._serving.stop()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
+        raw = await _read_body(receive)
         if scope["method"] != "POST" or not scope["path"].endswith("/embeddings"):
-            await _send(send, 404, _error(404, "no such endpoint"))
+            await _send_error(send, 404, "no such endpoint")
             return
         try:
             body = json.loads(raw)
         except ValueError:
-            await _send(send, 400, _error(400, "the body is not JSON"))
+            await _send_error(send, 400, "the body is not JSON")
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         self.requests.append(EmbeddingsRequest(scope["path"], headers, body))
         if self._failures:
-            status, text = self._failures.popleft()
-            await _send(send, status, _error(status, text))
+            await _send_error(send, *self._failures.popleft())
             return
-        await _send(send, 200, self._answer(body))
+        await _send_json(send, 200, self._answer(body))
 
     def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
@@ -118,13 +113,7 @@ class FakeEmbeddingsServer:
         }
 
 
-def _error(status: int, message: str) -> dict[str, Any]:
-    kind = _ERROR_TYPES.get(status, "invalid_request_error" if status < 500 else "server_error")
-    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
-
-
-async def _send(send: Send, status: int, body: dict[str, Any]) -> None:
-    payload = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json")]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
+async def _send_error(send: Send, status: int, message: str) -> None:
+    """OpenAI's ``{"error": {…}}`` body, as the chat fake sends it."""
+    body, headers = _wire_openai.error(ErrorReply(status, message), message)
+    await _send_json(send, status, body, headers)

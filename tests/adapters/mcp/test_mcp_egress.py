@@ -23,6 +23,7 @@ from swarmyard.adapters.net import (
     MemoryResolver,
     PinnedTransport,
 )
+from swarmyard.adapters.net.pinned import SocketOption
 from swarmyard.adapters.security import FernetSecretBox
 from swarmyard.adapters.store import MemoryStore
 from swarmyard.domain import DEFAULT_WORKSPACE, FakeClock, SequentialIds, Workspace
@@ -35,9 +36,6 @@ from swarmyard.testing.http_site import LoopbackSite
 from swarmyard.testing.mcp_servers import free_port
 
 WS = DEFAULT_WORKSPACE
-_SocketOption = (
-    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
-)
 
 
 class CountingBackend(httpcore2.AsyncNetworkBackend):
@@ -54,7 +52,7 @@ class CountingBackend(httpcore2.AsyncNetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[_SocketOption] | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore2.AsyncNetworkStream:
         self.connects.append((host, port))
         if host != "127.0.0.1":
@@ -171,6 +169,20 @@ async def test_the_pinned_transport_checks_every_other_destination(
         with pytest.raises(EgressRefused, match=rf"refused \({rule}\)"):
             await client.get(site.url(f"/redirect?to={to}"))
         assert (await client.get(site.url("/hello"))).status_code == 200
+    assert {host for host, _ in backend.connects} == {"127.0.0.1"}
+
+
+async def test_an_allowed_host_in_another_spelling_finds_its_checked_address(
+    site: LoopbackSite, backend: CountingBackend, resolver: MemoryResolver
+) -> None:
+    """httpx2 keeps a redirect's host as written (127.1); the pin is kept under
+    the address it names, so the connection goes where the check said."""
+    guard = EgressGuard(EgressRules.parse(["127.0.0.1"]), resolver)
+    transport = PinnedTransport(guard, network_backend=backend)
+    elsewhere = site.url("/hello", host="127.1")
+    async with httpx2.AsyncClient(transport=transport, follow_redirects=True) as client:
+        answer = await client.get(site.url(f"/redirect?to={elsewhere}"))
+    assert answer.status_code == 200
     assert {host for host, _ in backend.connects} == {"127.0.0.1"}
 
 

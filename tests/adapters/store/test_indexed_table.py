@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from swarmyard.adapters.store.indexed_table import IndexedTable, by_column, by_json_list
+from swarmyard.adapters.store.indexed_table import (
+    IndexedTable,
+    by_column,
+    by_json_list,
+    sorted_by,
+)
 from swarmyard.adapters.store.memory_base import MemoryJournal, MemoryState
 
 
@@ -14,7 +19,7 @@ def table() -> IndexedTable[str]:
     return IndexedTable(
         status=by_column("status"),
         depends=by_json_list("depends_on"),
-        ordered={"by_owner": ("owner", lambda r: (r["at"], r["id"]))},
+        by_owner=sorted_by("owner", lambda r: (r["at"], r["id"])),
     )
 
 

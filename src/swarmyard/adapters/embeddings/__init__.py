@@ -32,6 +32,6 @@ def create_embedder(
     """The embedder of `kind` (config.Settings.memory_embeddings_choice)."""
     if kind == "hashing":
         return HashingEmbedder()
-    from .openai_compat import OPENAI_API, OpenAICompatibleEmbedder  # noqa: PLC0415
+    from .openai_compat import OpenAICompatibleEmbedder  # noqa: PLC0415
 
-    return OpenAICompatibleEmbedder(model=model, base_url=base_url or OPENAI_API, api_key=api_key)
+    return OpenAICompatibleEmbedder(model=model, base_url=base_url, api_key=api_key)

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ...domain.memory import content_words, word_tokens
+from ...domain.vectors import unit_vector
 from ...ports import EmbeddingFailed
 
 __all__ = ["DEFAULT_DIMENSIONS", "HashingEmbedder"]
@@ -73,10 +74,10 @@ class HashingEmbedder:
             place, sign = self._place(feature)
             weight = _NGRAM_WEIGHT if feature[0] == "#" else 1.0
             vector[place] += sign * weight * (1.0 + math.log(count))
-        norm = math.sqrt(math.fsum(v * v for v in vector))
-        if norm == 0.0:
-            raise EmbeddingFailed("the text is blank: nothing to embed")
-        return [v / norm for v in vector]
+        try:
+            return list(unit_vector(vector))
+        except ValueError:  # all zeros: no feature at all
+            raise EmbeddingFailed("the text is blank: nothing to embed") from None
 
     def _place(self, feature: str) -> tuple[int, float]:
         digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()

@@ -17,6 +17,8 @@ endpoint is `McpUnavailable` naming the rule; nothing was connected.
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -78,6 +80,11 @@ class SdkMcpConnector:
         self._egress = egress or EgressGuard()
         self._backend = network_backend
 
+    @functools.cached_property
+    def _tls(self) -> ssl.SSLContext:
+        """One for every endpoint: loading the CA bundle blocks for tens of milliseconds."""
+        return httpx2.create_ssl_context()
+
     async def connect(self, endpoint: McpEndpoint, *, timeout: float) -> SdkMcpSession:
         route = None
         if endpoint.transport is McpTransport.HTTP:
@@ -89,7 +96,9 @@ class SdkMcpConnector:
     async def _route(self, endpoint: McpEndpoint, timeout: float) -> _HttpRoute:
         label = endpoint.label or "the MCP server"
         assert endpoint.url is not None
-        transport = PinnedTransport(self._egress, network_backend=self._backend)
+        transport = PinnedTransport(
+            self._egress, network_backend=self._backend, ssl_context=self._tls
+        )
         try:
             async with asyncio.timeout(timeout):
                 target = await transport.pin(endpoint.url)

@@ -16,31 +16,42 @@ from typing import TypeVar
 
 import httpcore
 
-from ...ports.net import FetchFailed, FetchTimeout
+from ...ports.net import FetchFailed, FetchTimeout, IPAddress
 from .hops import Hop, HopResponse, read_capped
 
-__all__ = ["PinnedBackend", "PinnedSender", "first_to_answer"]
+__all__ = ["PinnedBackend", "PinnedSender", "SocketOption", "connect_first"]
 
 S = TypeVar("S")
 
-_SocketOption = (
+SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 )
 
 
-async def first_to_answer(
-    addresses: Iterable[str],
-    connect: Callable[[str], Awaitable[S]],
+async def connect_first(
+    connect_tcp: Callable[..., Awaitable[S]],
+    addresses: Iterable[IPAddress],
+    port: int,
     *,
+    timeout: float | None,
+    local_address: str | None,
+    socket_options: Iterable[SocketOption] | None,
     retry_on: tuple[type[Exception], ...],
     none: Exception,
 ) -> S:
-    """The connection to the first checked address that answers; the last
-    failure when none does (`none` when there is no address at all)."""
+    """`connect_tcp` (a network backend's, httpcore's or httpcore2's) to the
+    first checked address that answers; the last failure when none does
+    (`none` when there is no address at all)."""
     failure = none
     for address in addresses:
         try:
-            return await connect(address)
+            return await connect_tcp(
+                str(address),
+                port,
+                timeout=timeout,
+                local_address=local_address,
+                socket_options=socket_options,
+            )
         except retry_on as exc:
             failure = exc  # the next checked address may answer
     raise failure
@@ -59,21 +70,19 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[_SocketOption] | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         target = self._hop.target
         if host != target.host.name or port != target.port:
             # Never reached through the fetcher; a guard against future misuse.
             raise httpcore.ConnectError(f"{host}:{port} was not checked for this request")
-        return await first_to_answer(
-            [str(a) for a in self._hop.addresses],
-            lambda address: self._inner.connect_tcp(
-                address,
-                port,
-                timeout=timeout,
-                local_address=local_address,
-                socket_options=socket_options,
-            ),
+        return await connect_first(
+            self._inner.connect_tcp,
+            self._hop.addresses,
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
             retry_on=(httpcore.ConnectError, httpcore.ConnectTimeout),
             none=httpcore.ConnectError(f"{host} has no checked address"),
         )
@@ -82,7 +91,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         self,
         path: str,
         timeout: float | None = None,
-        socket_options: Iterable[_SocketOption] | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         raise httpcore.ConnectError("tools never connect to Unix sockets")
 

@@ -17,21 +17,18 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from ipaddress import ip_address
 
 import httpcore2
 import httpx2
 
-from ...ports.net import FetchError, IPAddress
+from ...ports.net import FetchError, FetchRefused, IPAddress
 from .egress import EgressGuard
-from .pinned import first_to_answer
+from .hosts import parse_host
+from .pinned import SocketOption, connect_first
 from .urls import Target
 
 __all__ = ["EgressRefused", "PinnedTransport"]
 
-_SocketOption = (
-    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
-)
 # Most specific first: each httpcore2 error becomes the httpx2 error callers catch.
 _ERRORS: tuple[tuple[type[Exception], type[httpx2.TransportError]], ...] = (
     (httpcore2.ConnectTimeout, httpx2.ConnectTimeout),
@@ -55,11 +52,13 @@ class EgressRefused(httpx2.ConnectError):
 
 
 def _key(host: str) -> str:
-    """A host as `Target.host.name` spells it (IPv6 compressed, names lower-case)."""
+    """A host (as httpx2 spells it: IPv6 without brackets) as `Target.host.name`
+    does, so `127.1` finds the pin of 127.0.0.1; a host the URL parser refuses
+    is never pinned, so it is left as it is (checking it refuses it)."""
     try:
-        return str(ip_address(host))
-    except ValueError:
-        return host.lower().rstrip(".")
+        return parse_host(host, bracketed=":" in host).name
+    except FetchRefused:
+        return host
 
 
 @contextlib.contextmanager
@@ -86,21 +85,19 @@ class _PinnedBackend(httpcore2.AsyncNetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[_SocketOption] | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore2.AsyncNetworkStream:
         addresses = self._pins.get(_key(host))
         if not addresses:
             # The transport pins every host before sending; a guard against future misuse.
             raise httpcore2.ConnectError(f"{host} was not checked for this connection")
-        return await first_to_answer(
-            [str(a) for a in addresses],
-            lambda address: self._inner.connect_tcp(
-                address,
-                port,
-                timeout=timeout,
-                local_address=local_address,
-                socket_options=socket_options,
-            ),
+        return await connect_first(
+            self._inner.connect_tcp,
+            addresses,
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
             retry_on=(httpcore2.ConnectError, httpcore2.ConnectTimeout),
             none=httpcore2.ConnectError(f"{host} has no checked address"),
         )
@@ -109,7 +106,7 @@ class _PinnedBackend(httpcore2.AsyncNetworkBackend):
         self,
         path: str,
         timeout: float | None = None,
-        socket_options: Iterable[_SocketOption] | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore2.AsyncNetworkStream:
         raise httpcore2.ConnectError("Unix sockets are never connected to")
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from swarmyard.domain import NotFound
 from swarmyard.ports import Page
 
-from .indexed_table import IndexedTable, by_column, by_json_list
+from .indexed_table import IndexedTable, by_column, by_json_list, sorted_by
 from .rows import Codec, Row, owned_row
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class MemoryState:
     events: dict[str, dict[int, Row]] = field(default_factory=dict)  # by run, then seq
     executions: IndexedTable[int] = field(
         default_factory=lambda: IndexedTable(
-            ordered={"agent_newest": ("agent_id", lambda r: (r["finished_at"], r["id"]))}
+            agent_newest=sorted_by("agent_id", lambda r: (r["finished_at"], r["id"]))
         )
     )
     profiles: dict[tuple[str, str, str], Row] = field(default_factory=dict)

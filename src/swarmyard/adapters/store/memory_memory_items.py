@@ -24,7 +24,7 @@ from swarmyard.ports.memory import MAX_VECTOR_SCAN
 from . import rows
 from .memory_base import MemoryTx, thaw, thaw_all
 from .rows import Row, as_utc
-from .vectors import encode, most_similar
+from .vectors import most_similar, vector_row
 
 __all__ = ["MemoryMemoryRepo"]
 
@@ -74,16 +74,9 @@ class MemoryMemoryRepo:
         return min(len(gone), max(limit, 0))
 
     async def put_vector(self, item_id: str, *, model: str, vector: Sequence[float]) -> None:
-        dims, data = encode(vector)
+        row = vector_row(item_id, self._tx.workspace_id, model, vector)
         if self._tx.mine(self._table.get(item_id)) is None:
             raise NotFound("memory item", item_id)
-        row = {
-            "item_id": item_id,
-            "workspace_id": self._tx.workspace_id,
-            "model": model,
-            "dims": dims,
-            "vector": data,
-        }
         self._tx.put(self._vectors, item_id, row)
 
     async def nearest(

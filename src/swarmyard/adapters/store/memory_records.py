@@ -42,23 +42,15 @@ class MemoryLearningRepo:
         limit: int = 500,
     ) -> list[Execution]:
         start = None if since is None else as_utc(since)
-        found: list[Row] = []
-        if limit <= 0:
-            return []
         self._tx.check()
+        found: list[Row] = []
         # Newest first through the (agent, finished_at) index: stops at the
         # window's start or the limit, as the SQL index scan does.
         for r in self._executions.rows_descending("agent_newest", agent_id):
-            if start is not None and r["finished_at"] < start:
+            if len(found) >= limit or (start is not None and r["finished_at"] < start):
                 break
-            if r["workspace_id"] != self._tx.workspace_id or task_type not in (
-                None,
-                r["task_type"],
-            ):
-                continue
-            found.append(r)
-            if len(found) == limit:
-                break
+            if r["workspace_id"] == self._tx.workspace_id and task_type in (None, r["task_type"]):
+                found.append(r)
         return thaw_all(rows.EXECUTIONS, found)
 
     async def save_profile(self, profile: LearningProfile) -> None:

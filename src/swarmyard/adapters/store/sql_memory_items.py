@@ -46,7 +46,7 @@ from swarmyard.ports.memory import MAX_VECTOR_SCAN
 from . import rows
 from .sql_base import SqlTx
 from .tables import MEMORY_FTS, memory_items, memory_vectors
-from .vectors import encode, most_similar
+from .vectors import most_similar, vector_row
 
 __all__ = ["SqlMemoryRepo", "postgres_document"]
 
@@ -106,7 +106,7 @@ class SqlMemoryRepo:
         return await self._fetch(where, order=(bm25, *newest), limit=limit, join_fts=True)
 
     async def put_vector(self, item_id: str, *, model: str, vector: Sequence[float]) -> None:
-        dims, data = encode(vector)  # a vector without a direction fails before any write
+        row = vector_row(item_id, self._tx.workspace_id, model, vector)
         if not await self._tx.exists(memory_items, "id", item_id):
             raise NotFound("memory item", item_id)
         # Delete and insert rather than upsert: the insert names the item as
@@ -114,13 +114,6 @@ class SqlMemoryRepo:
         await self._tx.execute(
             delete(memory_vectors).where(self._tx.scoped(memory_vectors), _V.item_id == item_id)
         )
-        row = {
-            "item_id": item_id,
-            "workspace_id": self._tx.workspace_id,
-            "model": model,
-            "dims": dims,
-            "vector": data,
-        }
         await self._tx.insert_new(memory_vectors, row, parent=("memory item", item_id))
 
     async def nearest(

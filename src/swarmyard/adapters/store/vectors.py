@@ -18,19 +18,16 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
+from functools import cache
 from itertools import islice
 from operator import mul
 from typing import Any
 
 from swarmyard.domain.vectors import unit_vector
 
-__all__ = ["decode", "encode", "most_similar"]
+from .rows import Row
 
-_np: Any
-try:  # optional: the arithmetic below works without it
-    import numpy as _np
-except ImportError:  # pragma: no cover - numpy is present in the dev environment
-    _np = None
+__all__ = ["decode", "encode", "most_similar", "vector_row"]
 
 _BIG_ENDIAN = sys.byteorder == "big"
 
@@ -42,6 +39,19 @@ def encode(vector: Sequence[float]) -> tuple[int, bytes]:
     if _BIG_ENDIAN:  # pragma: no cover - no big-endian test host
         values.byteswap()
     return len(values), values.tobytes()
+
+
+def vector_row(item_id: str, workspace_id: str, model: str, vector: Sequence[float]) -> Row:
+    """The ``memory_vectors`` row of `vector`, encoded (so raising ValueError,
+    before any write, for a vector without a direction)."""
+    dims, data = encode(vector)
+    return {
+        "item_id": item_id,
+        "workspace_id": workspace_id,
+        "model": model,
+        "dims": dims,
+        "vector": data,
+    }
 
 
 def decode(data: bytes) -> array[float]:
@@ -67,8 +77,9 @@ def most_similar(
     keyed = list(candidates)
     if not keyed or limit <= 0:
         return []
-    if use_numpy and _np is not None:
-        scores = _numpy_scores(target, keyed)
+    np = _numpy() if use_numpy else None
+    if np is not None:
+        scores = _numpy_scores(np, target, keyed)
     else:
         scores = [sum(map(mul, decode(data), target)) for _, data in keyed]
     # sorted() is stable: equal scores stay newest first.
@@ -77,8 +88,18 @@ def most_similar(
     return list(islice(best, limit))
 
 
-def _numpy_scores(target: Sequence[float], keyed: list[tuple[str, bytes]]) -> list[float]:
-    assert _np is not None
-    matrix: Any = _np.frombuffer(b"".join(data for _, data in keyed), dtype="<f4")
-    matrix = matrix.reshape(len(keyed), len(target)).astype(_np.float64)
-    return [float(s) for s in matrix @ _np.asarray(target, dtype=_np.float64)]
+@cache
+def _numpy() -> Any:
+    """numpy, or None without it; imported at the first search, not when the
+    stores are (it costs a process start about a tenth of a second)."""
+    try:  # optional: the arithmetic of `most_similar` works without it
+        import numpy  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - numpy is present in the dev environment
+        return None
+    return numpy
+
+
+def _numpy_scores(np: Any, target: Sequence[float], keyed: list[tuple[str, bytes]]) -> list[float]:
+    matrix: Any = np.frombuffer(b"".join(data for _, data in keyed), dtype="<f4")
+    matrix = matrix.reshape(len(keyed), len(target)).astype(np.float64)
+    return [float(s) for s in matrix @ np.asarray(target, dtype=np.float64)]
